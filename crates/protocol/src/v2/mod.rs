@@ -1,0 +1,43 @@
+//! Protocol v2 types, one file per resource.
+
+/// Declares several structs with one field list. The official schema gives distinct names to
+/// payloads of identical shape (`turn/started` vs `turn/completed`, `thread/start` vs
+/// `thread/resume` responses); generated clients rely on those names, so we keep them.
+macro_rules! same_shape {
+    ($(#[$meta:meta])* [$($name:ident),+ $(,)?] $body:tt) => {
+        same_shape!(@each { $(#[$meta])* } [$($name),+] $body);
+    };
+    (@each $attrs:tt [$($name:ident),+] $body:tt) => {
+        $( same_shape!(@one $attrs $name $body); )+
+    };
+    (@one { $(#[$meta:meta])* } $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name { $($fields)* }
+    };
+}
+
+mod account;
+mod approval;
+mod common;
+mod initialize;
+mod item;
+mod model;
+mod notification;
+mod thread;
+mod turn;
+
+pub use account::*;
+pub use approval::*;
+pub use common::*;
+pub use initialize::*;
+pub use item::*;
+pub use model::*;
+pub use notification::*;
+pub use thread::*;
+pub use turn::*;
+
+/// An empty JSON object result (`{}`), used by methods that only acknowledge.
+#[derive(
+    Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct EmptyResponse {}

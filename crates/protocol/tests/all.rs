@@ -1,0 +1,3 @@
+//! Integration tests of the protocol crate: schema drift and wire shapes.
+
+mod suite;

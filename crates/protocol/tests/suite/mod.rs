@@ -1,0 +1,2 @@
+mod schema_drift;
+mod wire_shapes;
