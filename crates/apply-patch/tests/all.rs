@@ -1,0 +1,5 @@
+//! Single integration-test binary for `codex-apply-patch`.
+// Test helpers outside `#[test]` functions may panic on setup failures.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod suite;

@@ -1,0 +1,285 @@
+//! Rebuilding a thread from its rollout lines: the model-facing history (Responses items), the
+//! client-facing turns with their items, the last token usage, and the last turn settings.
+//! Reads files written by us and by the official runtime; lines it does not understand are skipped.
+
+use codex_protocol::v2::{
+    ThreadItem, ThreadTokenUsage, TokenUsageBreakdown, Turn, TurnError, TurnItemsView, TurnStatus,
+    UserInput,
+};
+use codex_store::RolloutLine;
+use serde_json::Value;
+
+#[derive(Debug, Default)]
+pub struct Rebuilt {
+    pub history: Vec<Value>,
+    pub turns: Vec<Turn>,
+    pub usage: Option<ThreadTokenUsage>,
+    pub last_model: Option<String>,
+}
+
+/// Prefixes of messages the runtime injects as context; they are rebuilt per request, so they
+/// are not carried over from files (ours never store them; the official runtime's do).
+const CONTEXT_PREFIXES: &[&str] = &[
+    "<environment_context>",
+    "<permissions instructions>",
+    "# AGENTS.md instructions",
+    "<user_instructions>",
+    "<skills_instructions>",
+];
+
+pub fn is_injected_context(item: &Value) -> bool {
+    if item["type"] != "message" {
+        return false;
+    }
+    match item["role"].as_str() {
+        Some("developer") | Some("system") => true,
+        Some("user") => item["content"]
+            .as_array()
+            .and_then(|c| c.first())
+            .and_then(|c| c["text"].as_str())
+            .is_some_and(|t| {
+                CONTEXT_PREFIXES
+                    .iter()
+                    .any(|p| t.trim_start().starts_with(p))
+            }),
+        _ => false,
+    }
+}
+
+pub fn rebuild(lines: &[RolloutLine]) -> Rebuilt {
+    let mut out = Rebuilt::default();
+    for line in lines {
+        let p = &line.payload;
+        match line.kind.as_str() {
+            "response_item" => {
+                if !is_injected_context(p) {
+                    out.history.push(strip_item_metadata(p));
+                }
+            }
+            "compacted" => {
+                if let Some(items) = p["replacement_history"].as_array() {
+                    out.history = items
+                        .iter()
+                        .filter(|i| !is_injected_context(i))
+                        .map(strip_item_metadata)
+                        .collect();
+                } else if let Some(msg) = p["message"].as_str() {
+                    out.history = vec![crate::rollout::user_message_item(vec![
+                        serde_json::json!({"type": "input_text", "text": msg}),
+                    ])];
+                }
+            }
+            "turn_context" => {
+                if let Some(m) = p["model"].as_str() {
+                    out.last_model = Some(m.to_string());
+                }
+            }
+            "event_msg" => apply_event(&mut out, p),
+            _ => {}
+        }
+    }
+    // A turn still open at the end of the file died with its process.
+    for turn in &mut out.turns {
+        if turn.status == TurnStatus::InProgress {
+            turn.status = TurnStatus::Interrupted;
+        }
+    }
+    out
+}
+
+/// Keeps only the fields the Responses API accepts back (the official files add metadata).
+fn strip_item_metadata(item: &Value) -> Value {
+    let mut item = item.clone();
+    if let Value::Object(map) = &mut item {
+        map.remove("metadata");
+        map.remove("internal_chat_message_metadata_passthrough");
+    }
+    item
+}
+
+fn apply_event(out: &mut Rebuilt, p: &Value) {
+    match p["type"].as_str() {
+        Some("task_started") => {
+            let id = p["turn_id"].as_str().unwrap_or_default().to_string();
+            out.turns.push(Turn {
+                id,
+                items: Vec::new(),
+                items_view: TurnItemsView::Full,
+                status: TurnStatus::InProgress,
+                error: None,
+                started_at: p["started_at"].as_i64(),
+                completed_at: None,
+                duration_ms: None,
+                usage: None,
+            });
+        }
+        Some("item_completed") => {
+            let turn_id = p["turn_id"].as_str().unwrap_or_default();
+            if let (Some(item), Some(turn)) = (convert_item(&p["item"]), find_turn(out, turn_id)) {
+                turn.items.push(item);
+            }
+        }
+        Some("task_complete") => {
+            let turn_id = p["turn_id"].as_str().unwrap_or_default();
+            if let Some(turn) = find_turn(out, turn_id) {
+                turn.error = p.get("error").filter(|e| !e.is_null()).map(|e| TurnError {
+                    message: e["message"].as_str().unwrap_or("turn failed").to_string(),
+                    codex_error_info: serde_json::from_value(e["codex_error_info"].clone()).ok(),
+                    additional_details: None,
+                });
+                turn.status = if turn.error.is_some() {
+                    TurnStatus::Failed
+                } else {
+                    TurnStatus::Completed
+                };
+                finish(turn, p);
+                turn.usage = serde_json::from_value(p["turn_usage"].clone()).ok();
+            }
+        }
+        Some("turn_aborted") => {
+            let turn_id = p["turn_id"].as_str().unwrap_or_default();
+            if let Some(turn) = find_turn(out, turn_id) {
+                turn.status = TurnStatus::Interrupted;
+                finish(turn, p);
+            }
+        }
+        Some("token_count") => {
+            let info = &p["info"];
+            if !info.is_null() {
+                out.usage = Some(ThreadTokenUsage {
+                    total: breakdown(&info["total_token_usage"]),
+                    last: breakdown(&info["last_token_usage"]),
+                    model_context_window: info["model_context_window"].as_i64(),
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+fn finish(turn: &mut Turn, p: &Value) {
+    turn.completed_at = p["completed_at"].as_i64();
+    turn.duration_ms = p["duration_ms"].as_i64();
+}
+
+fn find_turn<'a>(out: &'a mut Rebuilt, turn_id: &str) -> Option<&'a mut Turn> {
+    out.turns.iter_mut().rev().find(|t| t.id == turn_id)
+}
+
+fn breakdown(v: &Value) -> TokenUsageBreakdown {
+    let n = |k: &str| v[k].as_i64().unwrap_or(0);
+    TokenUsageBreakdown {
+        total_tokens: n("total_tokens"),
+        input_tokens: n("input_tokens"),
+        cached_input_tokens: n("cached_input_tokens"),
+        cache_write_input_tokens: n("cache_write_input_tokens"),
+        output_tokens: n("output_tokens"),
+        reasoning_output_tokens: n("reasoning_output_tokens"),
+    }
+}
+
+/// Converts a persisted item: the official core spelling (PascalCase `type`) or our v2 item.
+fn convert_item(item: &Value) -> Option<ThreadItem> {
+    let id = item["id"].as_str().unwrap_or_default().to_string();
+    match item["type"].as_str()? {
+        "UserMessage" => {
+            let content: Vec<UserInput> =
+                serde_json::from_value(item["content"].clone()).unwrap_or_default();
+            Some(ThreadItem::UserMessage {
+                id,
+                content,
+                client_id: None,
+            })
+        }
+        "AgentMessage" => {
+            let text = item["content"]
+                .as_array()
+                .map(|parts| {
+                    parts
+                        .iter()
+                        .filter_map(|p| p["text"].as_str())
+                        .collect::<String>()
+                })
+                .unwrap_or_default();
+            Some(ThreadItem::AgentMessage {
+                id,
+                text,
+                phase: serde_json::from_value(item["phase"].clone()).ok(),
+                memory_citation: None,
+            })
+        }
+        "ContextCompaction" => Some(ThreadItem::ContextCompaction { id }),
+        "Plan" => Some(ThreadItem::Plan {
+            id,
+            text: item["text"].as_str().unwrap_or_default().to_string(),
+        }),
+        _ => serde_json::from_value(item.clone()).ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn line(kind: &str, payload: Value) -> RolloutLine {
+        RolloutLine {
+            timestamp: String::new(),
+            ordinal: None,
+            kind: kind.into(),
+            payload,
+        }
+    }
+
+    #[test]
+    fn official_lines_rebuild_turns_and_history() {
+        let lines = vec![
+            line(
+                "event_msg",
+                json!({"type": "task_started", "turn_id": "t1", "started_at": 5}),
+            ),
+            line(
+                "response_item",
+                json!({"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "x"}]}),
+            ),
+            line(
+                "response_item",
+                json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "<environment_context>..."}]}),
+            ),
+            line(
+                "response_item",
+                json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}], "metadata": {}}),
+            ),
+            line(
+                "event_msg",
+                json!({"type": "item_completed", "turn_id": "t1", "item": {"type": "UserMessage", "id": "u", "content": [{"type": "text", "text": "hi", "text_elements": []}]}}),
+            ),
+            line(
+                "event_msg",
+                json!({"type": "item_completed", "turn_id": "t1", "item": {"type": "AgentMessage", "id": "a", "content": [{"type": "Text", "text": "yo"}]}}),
+            ),
+            line(
+                "event_msg",
+                json!({"type": "task_complete", "turn_id": "t1", "completed_at": 6, "duration_ms": 9}),
+            ),
+            line(
+                "event_msg",
+                json!({"type": "task_started", "turn_id": "t2", "started_at": 7}),
+            ),
+        ];
+        let r = rebuild(&lines);
+        assert_eq!(
+            r.history,
+            vec![
+                json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]})
+            ]
+        );
+        assert_eq!(r.turns.len(), 2);
+        assert_eq!(r.turns[0].status, TurnStatus::Completed);
+        assert_eq!(r.turns[0].items.len(), 2);
+        assert!(
+            matches!(&r.turns[0].items[1], ThreadItem::AgentMessage { text, .. } if text == "yo")
+        );
+        assert_eq!(r.turns[1].status, TurnStatus::Interrupted);
+    }
+}

@@ -1,0 +1,123 @@
+//! `model/list` and the account methods: what the configured provider offers and how we
+//! authenticate to it.
+
+use crate::error::CoreError;
+use crate::runtime::Runtime;
+use codex_protocol::v2::*;
+use std::time::Duration;
+
+/// How long `model/list` waits for the provider before answering with the configured models.
+const PROVIDER_MODELS_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn model_entry(id: &str, is_default: bool, hidden: bool) -> Model {
+    let effort = |e: ReasoningEffort, d: &str| ReasoningEffortOption {
+        reasoning_effort: e,
+        description: d.to_string(),
+    };
+    Model {
+        id: id.to_string(),
+        model: id.to_string(),
+        display_name: id.to_string(),
+        description: if is_default {
+            "The configured default model".to_string()
+        } else {
+            "Offered by the configured provider".to_string()
+        },
+        hidden,
+        is_default,
+        default_reasoning_effort: ReasoningEffort::Medium,
+        supported_reasoning_efforts: vec![
+            effort(ReasoningEffort::Low, "Fast answers with light reasoning"),
+            effort(ReasoningEffort::Medium, "Balanced speed and depth"),
+            effort(ReasoningEffort::High, "Deep reasoning for hard problems"),
+        ],
+        input_modalities: vec![InputModality::Text, InputModality::Image],
+        supports_personality: false,
+    }
+}
+
+impl Runtime {
+    pub async fn list_models(&self, p: ModelListParams) -> Result<ModelListResponse, CoreError> {
+        let settings = self.settings_for_models()?;
+        let default = settings
+            .model
+            .clone()
+            .unwrap_or_else(|| crate::config::DEFAULT_MODEL.to_string());
+        let mut data = vec![model_entry(&default, true, false)];
+        let provider = settings.provider(&settings.model_provider)?;
+        let key = codex_model::resolve_api_key(&provider, self.codex_home());
+        if let Ok(client) = codex_model::ModelClient::new(provider, key) {
+            match tokio::time::timeout(PROVIDER_MODELS_TIMEOUT, client.list_models()).await {
+                Ok(Ok(remote)) => {
+                    for entry in remote {
+                        let Some(id) = entry["id"].as_str() else {
+                            continue;
+                        };
+                        if data.iter().all(|m| m.id != id) {
+                            data.push(model_entry(id, false, false));
+                        }
+                    }
+                }
+                Ok(Err(e)) => tracing::info!("provider model list unavailable: {e}"),
+                Err(_) => tracing::info!("provider model list timed out"),
+            }
+        }
+        if !p.include_hidden.unwrap_or(false) {
+            data.retain(|m| !m.hidden);
+        }
+        // Cursor pagination over the merged list: the cursor is the index to resume from.
+        let start = match &p.cursor {
+            None => 0,
+            Some(c) => c
+                .parse::<usize>()
+                .map_err(|_| CoreError::InvalidParams(format!("invalid cursor: {c}")))?,
+        };
+        let limit = p.limit.map(|l| l.max(1) as usize).unwrap_or(usize::MAX);
+        let end = start.saturating_add(limit).min(data.len());
+        let next_cursor = (end < data.len()).then(|| end.to_string());
+        let data = data
+            .get(start..end)
+            .map(<[Model]>::to_vec)
+            .unwrap_or_default();
+        Ok(ModelListResponse { data, next_cursor })
+    }
+
+    pub async fn read_account(&self) -> Result<GetAccountResponse, CoreError> {
+        let settings = self.settings_for_models()?;
+        let provider = settings.provider(&settings.model_provider)?;
+        let account =
+            codex_model::resolve_api_key(&provider, self.codex_home()).map(|_| Account::ApiKey);
+        Ok(GetAccountResponse {
+            account,
+            requires_openai_auth: provider.requires_openai_auth,
+        })
+    }
+
+    pub async fn login(&self, p: LoginAccountParams) -> Result<LoginAccountResponse, CoreError> {
+        match p {
+            LoginAccountParams::ApiKey { api_key } => {
+                if api_key.trim().is_empty() {
+                    return Err(CoreError::InvalidParams("apiKey must not be empty".into()));
+                }
+                codex_model::write_api_key(self.codex_home(), api_key.trim())
+                    .map_err(|e| CoreError::Internal(format!("saving the API key: {e}")))?;
+                Ok(LoginAccountResponse::ApiKey)
+            }
+        }
+    }
+
+    pub async fn logout(&self) -> Result<(), CoreError> {
+        codex_model::delete_auth(self.codex_home())
+            .map_err(|e| CoreError::Internal(format!("removing credentials: {e}")))?;
+        Ok(())
+    }
+
+    pub async fn announce_account(&self, auth_mode: Option<&str>) {
+        self.client()
+            .notify::<codex_protocol::methods::AccountUpdated>(&AccountUpdatedNotification {
+                auth_mode: auth_mode.map(str::to_string),
+                plan_type: None,
+            })
+            .await;
+    }
+}

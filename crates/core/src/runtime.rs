@@ -1,0 +1,810 @@
+//! The core facade the server calls: one method per protocol operation on threads, turns,
+//! models and accounts. It owns the store, the loaded threads and the client channel.
+
+use crate::client::ClientHandle;
+use crate::config::Config;
+use crate::error::CoreError;
+use crate::history;
+use crate::settings::{sandbox_policy_for, ThreadSettings};
+use crate::thread::{mark_active, wire_thread, ActiveTurn, LoadedThread, ThreadState, TurnKind};
+use crate::turn::{TurnLaunch, TurnRequest};
+use codex_protocol::methods::{self as m};
+use codex_protocol::v2::*;
+use codex_store::{ListQuery, NewThread, SortKey, Store, ThreadRecord};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone)]
+pub struct Runtime {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub client: ClientHandle,
+    pub threads: Mutex<HashMap<String, Arc<LoadedThread>>>,
+    pub client_info: Mutex<(String, String)>,
+    /// Cancels every running turn when the connection ends.
+    pub shutdown: CancellationToken,
+    pub tasks: tokio_util::task::TaskTracker,
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// JSON object from the protocol (`thread/start.config`) to a TOML table.
+fn json_to_toml_table(map: &serde_json::Map<String, serde_json::Value>) -> toml::Table {
+    let mut t = toml::Table::new();
+    for (k, v) in map {
+        if let Some(tv) = json_to_toml(v) {
+            let ov = crate::config::Override {
+                path: k.split('.').map(str::to_string).collect(),
+                value: tv,
+            };
+            crate::config::apply_override(&mut t, &ov);
+        }
+    }
+    t
+}
+
+fn json_to_toml(v: &serde_json::Value) -> Option<toml::Value> {
+    use serde_json::Value as J;
+    Some(match v {
+        J::Null => return None,
+        J::Bool(b) => toml::Value::Boolean(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => toml::Value::Integer(i),
+            None => toml::Value::Float(n.as_f64()?),
+        },
+        J::String(s) => toml::Value::String(s.clone()),
+        J::Array(a) => toml::Value::Array(a.iter().filter_map(json_to_toml).collect()),
+        J::Object(o) => toml::Value::Table(json_to_toml_table(o)),
+    })
+}
+
+impl Runtime {
+    pub fn new(config: Config, client: ClientHandle) -> Result<Runtime, CoreError> {
+        let store = Store::open(&config.codex_home).map_err(CoreError::from_store)?;
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                client,
+                threads: Mutex::new(HashMap::new()),
+                client_info: Mutex::new(("codex".into(), codex_protocol::SERVER_VERSION.into())),
+                shutdown: CancellationToken::new(),
+                tasks: tokio_util::task::TaskTracker::new(),
+            }),
+        })
+    }
+
+    pub fn codex_home(&self) -> &Path {
+        &self.inner.config.codex_home
+    }
+
+    pub fn client(&self) -> &ClientHandle {
+        &self.inner.client
+    }
+
+    pub fn set_client_info(&self, name: &str, version: &str) {
+        if let Ok(mut ci) = self.inner.client_info.lock() {
+            *ci = (name.to_string(), version.to_string());
+        }
+    }
+
+    pub fn originator(&self) -> String {
+        self.inner
+            .client_info
+            .lock()
+            .map(|c| c.0.clone())
+            .unwrap_or_else(|_| "codex".into())
+    }
+
+    pub fn user_agent(&self) -> String {
+        let (name, version) = self
+            .inner
+            .client_info
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        user_agent(&name, &version)
+    }
+
+    /// Cancels running turns and waits (bounded) for them to record their end.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.tasks.close();
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(5), self.inner.tasks.wait()).await;
+    }
+
+    fn loaded(&self, id: &str) -> Option<Arc<LoadedThread>> {
+        self.inner
+            .threads
+            .lock()
+            .ok()
+            .and_then(|t| t.get(id).cloned())
+    }
+
+    fn insert_loaded(&self, thread: Arc<LoadedThread>) {
+        if let Ok(mut t) = self.inner.threads.lock() {
+            t.insert(thread.id.clone(), thread);
+        }
+    }
+
+    /// Loads a thread from disk (or returns the loaded one).
+    async fn load(&self, id: &str) -> Result<Arc<LoadedThread>, CoreError> {
+        if let Some(t) = self.loaded(id) {
+            return Ok(t);
+        }
+        let loaded = self.inner.store.load(id).map_err(CoreError::from_store)?;
+        let rebuilt = history::rebuild(&loaded.lines);
+        let base = self.inner.config.settings(&toml::Table::new())?;
+        let mut settings = ThreadSettings::from_config(&base, loaded.record.cwd.clone())?;
+        settings.provider_id = loaded.record.model_provider.clone();
+        if let Some(model) = rebuilt.last_model.clone().or(loaded.record.model.clone()) {
+            settings.model = model;
+        }
+        let thread = LoadedThread::new(loaded.record, settings, false);
+        {
+            let mut st = thread.state.lock().await;
+            st.history = rebuilt.history;
+            st.usage = rebuilt.usage.unwrap_or_default();
+            st.project_docs =
+                crate::prompt::project_docs(&st.settings.cwd, base.project_doc_max_bytes);
+        }
+        // Another request may have loaded it meanwhile; keep the first.
+        if let Some(existing) = self.loaded(id) {
+            return Ok(existing);
+        }
+        self.insert_loaded(thread.clone());
+        Ok(thread)
+    }
+
+    /// Applies thread/start-style settings params onto settings.
+    fn apply_settings(
+        &self,
+        settings: &mut ThreadSettings,
+        p: &ThreadStartParams,
+    ) -> Result<(), CoreError> {
+        let extra = p
+            .config
+            .as_ref()
+            .map(json_to_toml_table)
+            .unwrap_or_default();
+        let cfg = self.inner.config.settings(&extra)?;
+        if p.config.is_some() {
+            let cwd = settings.cwd.clone();
+            *settings = ThreadSettings::from_config(&cfg, cwd)?;
+        }
+        if let Some(m) = &p.model {
+            settings.model = m.clone();
+        }
+        if let Some(mp) = &p.model_provider {
+            cfg.provider(mp)?;
+            settings.provider_id = mp.clone();
+        }
+        if let Some(cwd) = &p.cwd {
+            settings.cwd = resolve_cwd(cwd)?;
+        }
+        if let Some(a) = &p.approval_policy {
+            settings.approval_policy = a.clone();
+        }
+        if let Some(r) = p.approvals_reviewer {
+            settings.approvals_reviewer = r;
+        }
+        if let Some(mode) = p.sandbox {
+            settings.sandbox = sandbox_policy_for(mode, &cfg);
+        }
+        if let Some(b) = &p.base_instructions {
+            settings.base_instructions = Some(b.clone());
+        }
+        if let Some(d) = &p.developer_instructions {
+            settings.developer_instructions = Some(d.clone());
+        }
+        Ok(())
+    }
+
+    fn settings_response(&self, thread: Thread, s: &ThreadSettings) -> ThreadStartResponse {
+        ThreadStartResponse {
+            thread,
+            model: s.model.clone(),
+            model_provider: s.provider_id.clone(),
+            service_tier: None,
+            cwd: s.cwd.clone(),
+            approval_policy: s.approval_policy.clone(),
+            approvals_reviewer: s.approvals_reviewer,
+            sandbox: s.sandbox.clone(),
+            reasoning_effort: s.effort,
+            instruction_sources: Vec::new(),
+            disabled_plugin_ids: Vec::new(),
+        }
+    }
+
+    fn new_thread_record(
+        &self,
+        id: &str,
+        s: &ThreadSettings,
+        forked_from: Option<String>,
+    ) -> NewThread {
+        NewThread {
+            id: id.to_string(),
+            cwd: s.cwd.clone(),
+            originator: self.originator(),
+            cli_version: codex_protocol::SERVER_VERSION.to_string(),
+            source: serde_json::json!("vscode"),
+            model_provider: s.provider_id.clone(),
+            model: Some(s.model.clone()),
+            base_instructions: s.base_instructions.clone(),
+            forked_from_id: forked_from,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    /// `thread/start`: the thread is persisted before any turn, so it survives a restart.
+    pub async fn start_thread(
+        &self,
+        p: ThreadStartParams,
+    ) -> Result<ThreadStartResponse, CoreError> {
+        let base = self.inner.config.settings(&toml::Table::new())?;
+        let cwd = std::env::current_dir().map_err(|e| CoreError::Internal(format!("cwd: {e}")))?;
+        let mut settings = ThreadSettings::from_config(&base, cwd)?;
+        self.apply_settings(&mut settings, &p)?;
+        // Fail early on an unknown provider rather than at the first turn.
+        self.inner
+            .config
+            .settings(&toml::Table::new())?
+            .provider(&settings.provider_id)?;
+        let id = new_id();
+        let ephemeral = p.ephemeral.unwrap_or(false);
+        let new = self.new_thread_record(&id, &settings, None);
+        let record = if ephemeral {
+            ephemeral_record(new)
+        } else {
+            self.inner
+                .store
+                .create_thread(new)
+                .map_err(CoreError::from_store)?
+        };
+        let thread = LoadedThread::new(record.clone(), settings.clone(), ephemeral);
+        thread.state.lock().await.project_docs =
+            crate::prompt::project_docs(&settings.cwd, base.project_doc_max_bytes);
+        self.insert_loaded(thread);
+        let wire = wire_thread(&record, ThreadStatus::Idle, Vec::new(), ephemeral);
+        Ok(self.settings_response(wire, &settings))
+    }
+
+    /// Sent by the server after the `thread/start` / `thread/fork` response.
+    pub async fn announce_started(&self, thread: &Thread) {
+        let mut thread = thread.clone();
+        thread.turns.clear();
+        self.inner
+            .client
+            .notify::<m::ThreadStarted>(&ThreadStartedNotification { thread })
+            .await;
+    }
+
+    async fn thread_view(
+        &self,
+        thread: &LoadedThread,
+        include_turns: bool,
+    ) -> Result<Thread, CoreError> {
+        let st = thread.state.lock().await;
+        let turns = if include_turns && !thread.ephemeral {
+            let loaded = self
+                .inner
+                .store
+                .load(&thread.id)
+                .map_err(CoreError::from_store)?;
+            let mut turns = history::rebuild(&loaded.lines).turns;
+            mark_active(&mut turns, st.active.as_ref().map(|a| a.turn_id.as_str()));
+            turns
+        } else {
+            Vec::new()
+        };
+        let record = if thread.ephemeral {
+            st.record.clone()
+        } else {
+            self.inner
+                .store
+                .get(&thread.id)
+                .map_err(CoreError::from_store)?
+                .unwrap_or_else(|| st.record.clone())
+        };
+        Ok(wire_thread(
+            &record,
+            st.status.clone(),
+            turns,
+            thread.ephemeral,
+        ))
+    }
+
+    pub async fn resume_thread(
+        &self,
+        p: ThreadResumeParams,
+    ) -> Result<ThreadResumeResponse, CoreError> {
+        let thread = self.load(&p.thread_id).await?;
+        let settings = {
+            let mut st = thread.state.lock().await;
+            let mut s = st.settings.clone();
+            self.apply_settings(&mut s, &p.settings)?;
+            st.settings = s.clone();
+            s
+        };
+        let view = self
+            .thread_view(&thread, !p.exclude_turns.unwrap_or(false))
+            .await?;
+        Ok(self.settings_response(view, &settings).into())
+    }
+
+    pub async fn fork_thread(&self, p: ThreadForkParams) -> Result<ThreadForkResponse, CoreError> {
+        let source = self.load(&p.thread_id).await?;
+        let mut settings = source.state.lock().await.settings.clone();
+        self.apply_settings(&mut settings, &p.settings)?;
+        let id = new_id();
+        let new = self.new_thread_record(&id, &settings, Some(p.thread_id.clone()));
+        let record = if source.ephemeral {
+            return Err(CoreError::InvalidRequest(
+                "cannot fork an ephemeral thread".into(),
+            ));
+        } else {
+            self.inner
+                .store
+                .fork(&p.thread_id, new)
+                .map_err(CoreError::from_store)?
+        };
+        let forked = self.load(&record.id).await?;
+        forked.state.lock().await.settings = settings.clone();
+        let view = self
+            .thread_view(&forked, !p.exclude_turns.unwrap_or(false))
+            .await?;
+        Ok(self.settings_response(view, &settings).into())
+    }
+
+    pub async fn read_thread(&self, p: ThreadReadParams) -> Result<ThreadReadResponse, CoreError> {
+        if let Some(t) = self.loaded(&p.thread_id) {
+            return Ok(ThreadReadResponse {
+                thread: self.thread_view(&t, p.include_turns).await?,
+            });
+        }
+        let loaded = self
+            .inner
+            .store
+            .load(&p.thread_id)
+            .map_err(CoreError::from_store)?;
+        let turns = if p.include_turns {
+            history::rebuild(&loaded.lines).turns
+        } else {
+            Vec::new()
+        };
+        Ok(ThreadReadResponse {
+            thread: wire_thread(&loaded.record, ThreadStatus::NotLoaded, turns, false),
+        })
+    }
+
+    pub async fn list_threads(&self, p: ThreadListParams) -> Result<ThreadListResponse, CoreError> {
+        let cwds = match p.cwd {
+            None => Vec::new(),
+            Some(ThreadListCwdFilter::One(c)) => vec![PathBuf::from(c)],
+            Some(ThreadListCwdFilter::Many(cs)) => cs.into_iter().map(PathBuf::from).collect(),
+        };
+        let query = ListQuery {
+            archived: p.archived.unwrap_or(false),
+            cursor: p.cursor,
+            limit: p.limit,
+            sort_key: match p.sort_key {
+                Some(ThreadSortKey::UpdatedAt) | Some(ThreadSortKey::RecencyAt) => {
+                    SortKey::UpdatedAt
+                }
+                _ => SortKey::CreatedAt,
+            },
+            descending: p.sort_direction != Some(SortDirection::Asc),
+            cwds,
+            search_term: p.search_term.filter(|s| !s.is_empty()),
+            model_providers: p.model_providers.unwrap_or_default(),
+        };
+        let page = self
+            .inner
+            .store
+            .list(&query)
+            .map_err(CoreError::from_store)?;
+        let mut data = Vec::with_capacity(page.data.len());
+        for record in page.data {
+            let status = match self.loaded(&record.id) {
+                Some(t) => t.state.lock().await.status.clone(),
+                None => ThreadStatus::NotLoaded,
+            };
+            data.push(wire_thread(&record, status, Vec::new(), false));
+        }
+        Ok(ThreadListResponse {
+            data,
+            next_cursor: page.next_cursor,
+            backwards_cursor: None,
+        })
+    }
+
+    fn require_persisted(&self, id: &str) -> Result<(), CoreError> {
+        if self.loaded(id).is_some_and(|t| t.ephemeral) {
+            return Err(CoreError::InvalidRequest(format!(
+                "thread {id} is ephemeral"
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn archive(&self, id: &str) -> Result<(), CoreError> {
+        self.require_persisted(id)?;
+        if let Some(t) = self.loaded(id) {
+            if t.state.lock().await.active.is_some() {
+                return Err(CoreError::InvalidRequest(format!(
+                    "thread {id} has a running turn; interrupt it before archiving"
+                )));
+            }
+        }
+        self.inner
+            .store
+            .archive(id)
+            .map_err(CoreError::from_store)?;
+        if let Ok(mut threads) = self.inner.threads.lock() {
+            threads.remove(id);
+        }
+        self.inner
+            .client
+            .notify::<m::ThreadStatusChanged>(&ThreadStatusChangedNotification {
+                thread_id: id.to_string(),
+                status: ThreadStatus::NotLoaded,
+            })
+            .await;
+        Ok(())
+    }
+
+    pub async fn announce_archived(&self, id: &str) {
+        self.inner
+            .client
+            .notify::<m::ThreadArchived>(&ThreadArchivedNotification {
+                thread_id: id.to_string(),
+            })
+            .await;
+    }
+
+    pub async fn unarchive(&self, id: &str) -> Result<Thread, CoreError> {
+        let record = self
+            .inner
+            .store
+            .unarchive(id)
+            .map_err(CoreError::from_store)?;
+        Ok(wire_thread(
+            &record,
+            ThreadStatus::NotLoaded,
+            Vec::new(),
+            false,
+        ))
+    }
+
+    pub async fn announce_unarchived(&self, id: &str) {
+        self.inner
+            .client
+            .notify::<m::ThreadUnarchived>(&ThreadUnarchivedNotification {
+                thread_id: id.to_string(),
+            })
+            .await;
+    }
+
+    pub async fn set_name(&self, id: &str, name: &str) -> Result<(), CoreError> {
+        let trimmed = name.trim();
+        if trimmed.is_empty() {
+            return Err(CoreError::InvalidParams("name must not be empty".into()));
+        }
+        if let Some(t) = self.loaded(id) {
+            let mut st = t.state.lock().await;
+            if t.ephemeral {
+                st.record.name = Some(trimmed.to_string());
+                return Ok(());
+            }
+            st.record = self
+                .inner
+                .store
+                .set_name(id, trimmed)
+                .map_err(CoreError::from_store)?;
+        } else {
+            self.inner
+                .store
+                .set_name(id, trimmed)
+                .map_err(CoreError::from_store)?;
+        }
+        Ok(())
+    }
+
+    pub async fn announce_renamed(&self, id: &str, name: &str) {
+        self.inner
+            .client
+            .notify::<m::ThreadNameUpdated>(&ThreadNameUpdatedNotification {
+                thread_id: id.to_string(),
+                thread_name: Some(name.trim().to_string()),
+            })
+            .await;
+    }
+
+    pub fn loaded_thread_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .inner
+            .threads
+            .lock()
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// `turn/start`. A thread with a running regular turn takes the input into that turn (the
+    /// official 0.163 behaviour) and answers with its id; otherwise a new turn is prepared and
+    /// must be launched by the caller after the response is sent.
+    pub async fn start_turn(
+        &self,
+        p: TurnStartParams,
+    ) -> Result<(TurnStartResponse, Option<TurnLaunch>), CoreError> {
+        if p.input.is_empty() {
+            return Err(CoreError::InvalidParams("input must not be empty".into()));
+        }
+        crate::input::validate(&p.input)?;
+        let thread = self.load(&p.thread_id).await?;
+        let mut st = thread.state.lock().await;
+        if let Some(active) = &st.active {
+            if active.kind == TurnKind::Regular {
+                if let Ok(mut pending) = active.pending_input.lock() {
+                    pending.push(p.input.clone());
+                }
+                let turn = in_progress_turn(&active.turn_id, Some(active.started_at));
+                return Ok((TurnStartResponse { turn }, None));
+            }
+            return Err(CoreError::InvalidRequest(format!(
+                "thread {} is compacting; retry when the compaction turn completes",
+                p.thread_id
+            )));
+        }
+        // Per-turn overrides persist to later turns; the output schema is for this turn only.
+        let mut settings = st.settings.clone();
+        if let Some(m) = &p.model {
+            settings.model = m.clone();
+        }
+        if let Some(e) = p.effort {
+            settings.effort = Some(e);
+        }
+        if let Some(s) = p.summary {
+            settings.summary = Some(s);
+        }
+        if let Some(cwd) = &p.cwd {
+            settings.cwd = resolve_cwd(cwd)?;
+        }
+        if let Some(a) = &p.approval_policy {
+            settings.approval_policy = a.clone();
+        }
+        if let Some(r) = p.approvals_reviewer {
+            settings.approvals_reviewer = r;
+        }
+        if let Some(sp) = &p.sandbox_policy {
+            settings.sandbox = sp.clone();
+        }
+        if settings.cwd != st.settings.cwd {
+            let base = self.inner.config.settings(&toml::Table::new())?;
+            st.project_docs =
+                crate::prompt::project_docs(&settings.cwd, base.project_doc_max_bytes);
+        }
+        st.settings = settings;
+        let launch = self.begin_turn(
+            &thread,
+            &mut st,
+            TurnKind::Regular,
+            TurnRequest::User {
+                input: p.input,
+                output_schema: p.output_schema,
+            },
+        );
+        let turn = in_progress_turn(&launch.turn_id, None);
+        Ok((TurnStartResponse { turn }, Some(launch)))
+    }
+
+    fn begin_turn(
+        &self,
+        thread: &Arc<LoadedThread>,
+        st: &mut ThreadState,
+        kind: TurnKind,
+        request: TurnRequest,
+    ) -> TurnLaunch {
+        let turn_id = new_id();
+        let cancel = self.inner.shutdown.child_token();
+        let pending = Arc::new(Mutex::new(Vec::new()));
+        let finished = Arc::new(tokio::sync::watch::channel(false).0);
+        let started_at = now_secs();
+        st.active = Some(ActiveTurn {
+            turn_id: turn_id.clone(),
+            kind,
+            cancel: cancel.clone(),
+            pending_input: pending.clone(),
+            finished: finished.clone(),
+            started_at,
+        });
+        st.status = ThreadStatus::Active {
+            active_flags: Vec::new(),
+        };
+        TurnLaunch {
+            runtime: self.clone(),
+            thread: thread.clone(),
+            turn_id,
+            kind,
+            request,
+            cancel,
+            pending_input: pending,
+            finished,
+            started_at,
+        }
+    }
+
+    pub async fn steer(&self, p: TurnSteerParams) -> Result<TurnSteerResponse, CoreError> {
+        if p.input.is_empty() {
+            return Err(CoreError::InvalidParams("input must not be empty".into()));
+        }
+        crate::input::validate(&p.input)?;
+        let thread = self
+            .loaded(&p.thread_id)
+            .ok_or_else(|| CoreError::InvalidRequest("no active turn to steer".into()))?;
+        let st = thread.state.lock().await;
+        let active = st
+            .active
+            .as_ref()
+            .ok_or_else(|| CoreError::InvalidRequest("no active turn to steer".into()))?;
+        if active.turn_id != p.expected_turn_id {
+            return Err(CoreError::InvalidRequest(format!(
+                "expected active turn id `{}` but found `{}`",
+                p.expected_turn_id, active.turn_id
+            )));
+        }
+        if active.kind != TurnKind::Regular {
+            return Err(CoreError::InvalidRequest(
+                "the active turn is a compaction and cannot be steered".into(),
+            ));
+        }
+        if let Ok(mut pending) = active.pending_input.lock() {
+            pending.push(p.input);
+        }
+        Ok(TurnSteerResponse {
+            turn_id: active.turn_id.clone(),
+        })
+    }
+
+    /// Cancels the turn and waits until it has recorded its end, so that `{}` means "stopped".
+    pub async fn interrupt(&self, p: TurnInterruptParams) -> Result<(), CoreError> {
+        let thread = self
+            .loaded(&p.thread_id)
+            .ok_or_else(|| CoreError::InvalidRequest("no active turn to interrupt".into()))?;
+        let finished = {
+            let st = thread.state.lock().await;
+            let active = st
+                .active
+                .as_ref()
+                .ok_or_else(|| CoreError::InvalidRequest("no active turn to interrupt".into()))?;
+            if active.turn_id != p.turn_id {
+                return Err(CoreError::InvalidRequest(format!(
+                    "expected active turn id {} but found {}",
+                    p.turn_id, active.turn_id
+                )));
+            }
+            let finished = active.finished.subscribe();
+            active.cancel.cancel();
+            finished
+        };
+        let mut finished = finished;
+        // The turn task reacts to cancellation at once; bound the wait anyway.
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            finished.wait_for(|done| *done),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// `thread/compact/start`: a compaction turn, launched by the caller after `{}` is sent.
+    pub async fn compact(&self, id: &str) -> Result<TurnLaunch, CoreError> {
+        let thread = self.load(id).await?;
+        let mut st = thread.state.lock().await;
+        if st.active.is_some() {
+            return Err(CoreError::InvalidRequest(format!(
+                "thread {id} has a running turn"
+            )));
+        }
+        Ok(self.begin_turn(&thread, &mut st, TurnKind::Compact, TurnRequest::Compact))
+    }
+
+    pub(crate) fn settings_for_models(&self) -> Result<crate::config::Settings, CoreError> {
+        Ok(self.inner.config.settings(&toml::Table::new())?)
+    }
+}
+
+fn ephemeral_record(new: NewThread) -> ThreadRecord {
+    let ts = new.created_at.timestamp();
+    ThreadRecord {
+        id: new.id,
+        path: PathBuf::new(),
+        created_at: ts,
+        updated_at: ts,
+        cwd: new.cwd,
+        model_provider: new.model_provider,
+        model: new.model,
+        source: new.source,
+        cli_version: new.cli_version,
+        originator: new.originator,
+        name: None,
+        preview: String::new(),
+        archived: false,
+        forked_from_id: None,
+    }
+}
+
+fn in_progress_turn(id: &str, started_at: Option<i64>) -> Turn {
+    Turn {
+        id: id.to_string(),
+        items: Vec::new(),
+        items_view: TurnItemsView::NotLoaded,
+        status: TurnStatus::InProgress,
+        error: None,
+        started_at,
+        completed_at: None,
+        duration_ms: None,
+        usage: None,
+    }
+}
+
+fn resolve_cwd(cwd: &str) -> Result<PathBuf, CoreError> {
+    let p = PathBuf::from(cwd);
+    let p = if p.is_absolute() {
+        p
+    } else {
+        std::env::current_dir()
+            .map_err(|e| CoreError::Internal(format!("cwd: {e}")))?
+            .join(p)
+    };
+    if !p.is_dir() {
+        return Err(CoreError::InvalidParams(format!(
+            "cwd: {} is not a directory",
+            p.display()
+        )));
+    }
+    Ok(p)
+}
+
+/// `<name>/<version> (<os> <os version>; <arch>) <terminal> (<name>; <client version>)`.
+pub fn user_agent(client_name: &str, client_version: &str) -> String {
+    let os = os_release().unwrap_or_else(|| std::env::consts::OS.to_string());
+    let term = std::env::var("TERM").unwrap_or_else(|_| "unknown".into());
+    format!(
+        "{client_name}/{} ({os}; {}) {term} ({client_name}; {client_version})",
+        codex_protocol::SERVER_VERSION,
+        std::env::consts::ARCH,
+    )
+}
+
+fn os_release() -> Option<String> {
+    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    let field = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(|v| v.trim_matches('"').to_string())
+    };
+    Some(
+        format!(
+            "{} {}",
+            field("NAME")?,
+            field("VERSION_ID").unwrap_or_default()
+        )
+        .trim()
+        .to_string(),
+    )
+}

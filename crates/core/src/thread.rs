@@ -1,0 +1,119 @@
+//! A loaded thread: its durable record, settings, model-facing history, usage and active turn.
+
+use crate::settings::ThreadSettings;
+use codex_protocol::v2::{
+    SessionSource, Thread, ThreadStatus, ThreadTokenUsage, Turn, TurnStatus, UserInput,
+};
+use codex_store::ThreadRecord;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TurnKind {
+    Regular,
+    Compact,
+}
+
+/// The turn currently running on a thread.
+pub struct ActiveTurn {
+    pub turn_id: String,
+    pub kind: TurnKind,
+    pub cancel: CancellationToken,
+    /// Input steered into the running turn, taken before the next model request.
+    pub pending_input: Arc<Mutex<Vec<Vec<UserInput>>>>,
+    /// Becomes true once the turn task has recorded its end.
+    pub finished: Arc<tokio::sync::watch::Sender<bool>>,
+    pub started_at: i64,
+}
+
+pub struct ThreadState {
+    pub record: ThreadRecord,
+    pub settings: ThreadSettings,
+    pub history: Vec<Value>,
+    pub usage: ThreadTokenUsage,
+    pub active: Option<ActiveTurn>,
+    pub project_docs: Option<String>,
+    /// Commands the user accepted "for session" (exact command strings).
+    pub approved_commands: HashSet<String>,
+    /// Whether file changes were accepted "for session".
+    pub patches_approved_for_session: bool,
+    pub status: ThreadStatus,
+}
+
+pub struct LoadedThread {
+    pub id: String,
+    /// Ephemeral threads live in memory only.
+    pub ephemeral: bool,
+    pub state: tokio::sync::Mutex<ThreadState>,
+}
+
+impl LoadedThread {
+    pub fn new(record: ThreadRecord, settings: ThreadSettings, ephemeral: bool) -> Arc<Self> {
+        let project_docs = None;
+        Arc::new(LoadedThread {
+            id: record.id.clone(),
+            ephemeral,
+            state: tokio::sync::Mutex::new(ThreadState {
+                record,
+                settings,
+                history: Vec::new(),
+                usage: ThreadTokenUsage::default(),
+                active: None,
+                project_docs,
+                approved_commands: HashSet::new(),
+                patches_approved_for_session: false,
+                status: ThreadStatus::Idle,
+            }),
+        })
+    }
+}
+
+/// The wire `Thread` for a record.
+pub fn wire_thread(
+    record: &ThreadRecord,
+    status: ThreadStatus,
+    turns: Vec<Turn>,
+    ephemeral: bool,
+) -> Thread {
+    let source = serde_json::from_value::<SessionSource>(record.source.clone()).unwrap_or(
+        SessionSource::Kind(codex_protocol::v2::SessionSourceKind::AppServer),
+    );
+    Thread {
+        id: record.id.clone(),
+        session_id: record.id.clone(),
+        forked_from_id: record.forked_from_id.clone(),
+        parent_thread_id: None,
+        preview: record.preview.clone(),
+        ephemeral,
+        project_id: None,
+        model_provider: record.model_provider.clone(),
+        model: record.model.clone(),
+        reasoning_effort: None,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        status,
+        path: (!ephemeral).then(|| record.path.clone()),
+        cwd: record.cwd.clone(),
+        cli_version: record.cli_version.clone(),
+        originator: Some(record.originator.clone()),
+        source,
+        agent_nickname: None,
+        agent_role: None,
+        git_info: None,
+        name: record.name.clone(),
+        turns,
+    }
+}
+
+/// Marks the active turn of a live thread as in progress in a list rebuilt from disk.
+pub fn mark_active(turns: &mut [Turn], active_turn_id: Option<&str>) {
+    if let Some(id) = active_turn_id {
+        if let Some(t) = turns.iter_mut().rev().find(|t| t.id == id) {
+            t.status = TurnStatus::InProgress;
+            t.completed_at = None;
+            t.duration_ms = None;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `update_plan`: the model's step list, surfaced as `turn/plan/updated`.
+
+use super::ToolCall;
+use crate::turn::TurnRun;
+use codex_protocol::methods as m;
+use codex_protocol::v2::{TurnPlanStep, TurnPlanUpdatedNotification};
+use serde_json::{json, Value};
+
+pub fn spec() -> Value {
+    json!({
+        "type": "function",
+        "name": "update_plan",
+        "description": "Record or update the plan for the current task: a short list of steps, each pending, in_progress or completed, with at most one in progress.",
+        "strict": false,
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "explanation": {"type": "string"},
+                "plan": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "step": {"type": "string"},
+                            "status": {"type": "string", "enum": ["pending", "in_progress", "completed"]}
+                        },
+                        "required": ["step", "status"],
+                        "additionalProperties": false
+                    }
+                }
+            },
+            "required": ["plan"],
+            "additionalProperties": false
+        }
+    })
+}
+
+pub async fn run(turn: &mut TurnRun, call: &ToolCall) -> String {
+    let args = match call.arguments() {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    let Some(steps) = args["plan"].as_array() else {
+        return "update_plan needs a `plan` array".to_string();
+    };
+    let mut plan = Vec::new();
+    for s in steps {
+        let status = match s["status"].as_str() {
+            Some("pending") => codex_protocol::v2::TurnPlanStepStatus::Pending,
+            Some("in_progress") | Some("inProgress") => {
+                codex_protocol::v2::TurnPlanStepStatus::InProgress
+            }
+            Some("completed") => codex_protocol::v2::TurnPlanStepStatus::Completed,
+            other => return format!("invalid plan step status: {other:?}"),
+        };
+        plan.push(TurnPlanStep {
+            step: s["step"].as_str().unwrap_or_default().to_string(),
+            status,
+        });
+    }
+    turn.client()
+        .notify::<m::TurnPlanUpdated>(&TurnPlanUpdatedNotification {
+            thread_id: turn.thread_id.clone(),
+            turn_id: turn.turn_id.clone(),
+            explanation: args["explanation"].as_str().map(str::to_string),
+            plan,
+        })
+        .await;
+    "Plan updated".to_string()
+}
