@@ -1,1 +1,34 @@
-//! placeholder
+//! `codex-store`: the durable thread store. Rollout files under `$CODEX_HOME/sessions`
+//! (JSONL, compatible with the official binary) are the source of truth; a SQLite index
+//! (`state_index.sqlite`) answers lookups and paginated listings and is reconciled with
+//! the files on every open.
+
+mod cursor;
+mod error;
+mod handles;
+mod index;
+mod layout;
+mod lifecycle;
+mod line;
+mod reconcile;
+mod session_index;
+mod store;
+mod summary;
+mod types;
+mod write;
+
+pub use error::StoreError;
+pub use store::Store;
+pub use types::{
+    ListPage, ListQuery, LoadedThread, NewThread, ReconcileStats, RolloutEntry, RolloutLine,
+    SkippedLine, SortKey, ThreadRecord,
+};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn store_is_clone_send_sync() {
+        fn check<T: Clone + Send + Sync + 'static>() {}
+        check::<crate::Store>();
+    }
+}

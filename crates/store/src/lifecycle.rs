@@ -1,0 +1,132 @@
+//! Reading a whole thread back, naming, and archive/unarchive (crash-safe renames).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Local, TimeZone, Utc};
+use serde_json::json;
+
+use crate::error::{IoContext, StoreError};
+use crate::handles::lock;
+use crate::types::{LoadedThread, RolloutEntry, SkippedLine, ThreadRecord};
+use crate::{index, layout, line, session_index, Store};
+
+impl Store {
+    /// Every line of the thread's rollout. Unparsable lines (e.g. a torn last line) are
+    /// skipped, reported in `skipped` and logged; they are never fatal.
+    pub fn load(&self, thread_id: &str) -> Result<LoadedThread, StoreError> {
+        // Holding the slot keeps appends to this thread out while we read.
+        let slot = self.inner.slots.slot(thread_id);
+        let _slot = lock(&slot);
+        let record = self.require(thread_id)?;
+        let data = std::fs::read(&record.path).ctx(|| format!("read {}", record.path.display()))?;
+        let mut lines = Vec::new();
+        let mut skipped = Vec::new();
+        for (number, bytes) in line::split_lines(&data) {
+            match line::parse(bytes) {
+                Ok(l) => lines.push(l),
+                Err(reason) => {
+                    tracing::warn!(path = %record.path.display(), line = number, %reason, "skipping unparsable rollout line");
+                    skipped.push(SkippedLine {
+                        line: number,
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(LoadedThread {
+            record,
+            lines,
+            skipped,
+        })
+    }
+
+    /// Names a thread: appends to `session_index.jsonl` and a `thread_name_updated` event to
+    /// the rollout, and updates the index.
+    pub fn set_name(&self, thread_id: &str, name: &str) -> Result<ThreadRecord, StoreError> {
+        self.require(thread_id)?;
+        let now = Utc::now();
+        {
+            let _guard = lock(&self.inner.names_lock);
+            session_index::append(&self.inner.home, thread_id, name, now)?;
+            let db = lock(&self.inner.db);
+            index::put_session_name(&db, thread_id, name, now.timestamp_millis())?;
+        }
+        self.append(
+            thread_id,
+            &[RolloutEntry::new(
+                "event_msg",
+                json!({"type": "thread_name_updated", "thread_id": thread_id, "thread_name": name}),
+            )],
+        )?;
+        self.require(thread_id)
+    }
+
+    /// Moves the rollout to `archived_sessions/<same name>`. Already archived: no-op.
+    pub fn archive(&self, thread_id: &str) -> Result<ThreadRecord, StoreError> {
+        self.relocate(thread_id, true)
+    }
+
+    /// Moves an archived rollout back to `sessions/YYYY/MM/DD/` (date from the file name).
+    /// Not archived: no-op.
+    pub fn unarchive(&self, thread_id: &str) -> Result<ThreadRecord, StoreError> {
+        self.relocate(thread_id, false)
+    }
+
+    fn relocate(&self, thread_id: &str, archive: bool) -> Result<ThreadRecord, StoreError> {
+        let slot = self.inner.slots.slot(thread_id);
+        let _slot = lock(&slot);
+        let record = self.require(thread_id)?;
+        if record.archived == archive {
+            return Ok(record);
+        }
+        let file_name = record
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| StoreError::Corrupt {
+                path: record.path.clone(),
+                reason: "rollout path has no file name".to_string(),
+            })?;
+        let rel_dir = if archive {
+            PathBuf::from(layout::ARCHIVED_DIR)
+        } else {
+            let date = layout::date_from_file_name(&file_name).unwrap_or_else(|| {
+                Local
+                    .timestamp_opt(record.created_at, 0)
+                    .earliest()
+                    .map(|t| t.date_naive())
+                    .unwrap_or_default()
+            });
+            layout::date_dir(date)
+        };
+        let home = &self.inner.home;
+        let dst_dir = layout::ensure_dir_durable(home, &rel_dir)?;
+        let dst = dst_dir.join(&file_name);
+        move_file(&record.path, &dst)?;
+        // The open append handle (if any) follows the inode, so it stays valid.
+        let rel = layout::rel_string(&rel_dir.join(&file_name));
+        {
+            let db = lock(&self.inner.db);
+            index::relocate(&db, thread_id, &rel)?;
+        }
+        self.require(thread_id)
+    }
+}
+
+/// Atomic rename that refuses to overwrite, then fsyncs both directories.
+fn move_file(src: &Path, dst: &Path) -> Result<(), StoreError> {
+    if dst.exists() {
+        return Err(StoreError::Corrupt {
+            path: dst.to_path_buf(),
+            reason: format!("cannot move {} there: file exists", src.display()),
+        });
+    }
+    std::fs::rename(src, dst).ctx(|| format!("rename {} to {}", src.display(), dst.display()))?;
+    if let Some(dir) = dst.parent() {
+        layout::sync_dir(dir)?;
+    }
+    if let Some(dir) = src.parent() {
+        layout::sync_dir(dir)?;
+    }
+    Ok(())
+}

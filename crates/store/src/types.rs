@@ -1,0 +1,155 @@
+//! Public data types exchanged with the store: new-thread parameters, rollout lines,
+//! thread records and list queries.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Parameters for a new thread (and for the target of a fork).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewThread {
+    pub id: String,
+    pub cwd: PathBuf,
+    pub originator: String,
+    pub cli_version: String,
+    /// Session source as it appears in `session_meta.source` (e.g. `"vscode"`).
+    pub source: Value,
+    pub model_provider: String,
+    pub model: Option<String>,
+    pub base_instructions: Option<String>,
+    pub forked_from_id: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One item to append: the rollout `type` and its payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolloutEntry {
+    /// `session_meta`, `response_item`, `event_msg`, `turn_context`, `compacted`, ...
+    pub kind: String,
+    pub payload: Value,
+}
+
+impl RolloutEntry {
+    pub fn new(kind: impl Into<String>, payload: Value) -> Self {
+        RolloutEntry {
+            kind: kind.into(),
+            payload,
+        }
+    }
+}
+
+/// One parsed line of a rollout file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutLine {
+    #[serde(default)]
+    pub timestamp: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordinal: Option<u64>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub payload: Value,
+}
+
+/// A line of a rollout file that could not be parsed (1-based line number).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkippedLine {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Everything in a thread's rollout file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedThread {
+    pub record: ThreadRecord,
+    pub lines: Vec<RolloutLine>,
+    pub skipped: Vec<SkippedLine>,
+}
+
+/// Indexed metadata of one thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadRecord {
+    pub id: String,
+    /// Absolute path of the rollout file.
+    pub path: PathBuf,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds (modification time of the rollout file).
+    pub updated_at: i64,
+    pub cwd: PathBuf,
+    pub model_provider: String,
+    pub model: Option<String>,
+    pub source: Value,
+    pub cli_version: String,
+    pub originator: String,
+    pub name: Option<String>,
+    /// Text of the first user message, `""` until there is one.
+    pub preview: String,
+    pub archived: bool,
+    pub forked_from_id: Option<String>,
+}
+
+/// Sort column for [`ListQuery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Parameters of [`crate::Store::list`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    /// `true` lists only archived threads, `false` only live ones.
+    pub archived: bool,
+    pub cursor: Option<String>,
+    /// Page size; default 25, clamped to 1..=200.
+    pub limit: Option<u32>,
+    pub sort_key: SortKey,
+    /// Newest first when `true` (the default).
+    pub descending: bool,
+    /// Exact cwd matches; empty = any.
+    pub cwds: Vec<PathBuf>,
+    /// Case-insensitive substring of the name or the preview.
+    pub search_term: Option<String>,
+    /// Empty = any.
+    pub model_providers: Vec<String>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        ListQuery {
+            archived: false,
+            cursor: None,
+            limit: None,
+            sort_key: SortKey::CreatedAt,
+            descending: true,
+            cwds: Vec::new(),
+            search_term: None,
+            model_providers: Vec::new(),
+        }
+    }
+}
+
+/// One page of [`crate::Store::list`]; `next_cursor` is `None` on the last page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    pub data: Vec<ThreadRecord>,
+    pub next_cursor: Option<String>,
+}
+
+/// What the last index reconciliation (or rebuild) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReconcileStats {
+    /// Rollout files found on disk.
+    pub files_seen: usize,
+    /// Files read and (re-)indexed because they were new or their size/mtime changed.
+    pub reindexed: usize,
+    /// Index rows dropped because their file disappeared.
+    pub removed: usize,
+    /// Files ignored because they have no parsable `session_meta` first line.
+    pub skipped: usize,
+    /// Whether the index was rebuilt from scratch (missing, corrupt or old schema).
+    pub rebuilt: bool,
+}

@@ -1,0 +1,11 @@
+//! Test modules plus shared helpers.
+
+mod concurrency;
+mod durability;
+mod helpers;
+mod lifecycle;
+mod listing;
+mod names;
+mod reconcile;
+mod roundtrip;
+mod scale;

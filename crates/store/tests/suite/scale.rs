@@ -1,0 +1,69 @@
+//! Manual scale check (ignored by default; run with
+//! `cargo test -p codex-store --release -- --ignored scale --nocapture`):
+//! 100,000 rollout files written behind the store's back, then a cold build and a warm reopen.
+
+use std::time::Instant;
+
+use codex_store::{ListQuery, Store};
+
+#[test]
+#[ignore = "slow manual scale check"]
+fn scale_100k_threads() {
+    let n: usize = std::env::var("STORE_SCALE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("sessions/2026/01/01");
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = Instant::now();
+    for i in 0..n {
+        let id = format!("00000000-0000-7000-8000-{i:012}");
+        let body = format!(
+            "{{\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ordinal\":0,\"type\":\"session_meta\",\"payload\":{{\"id\":\"{id}\",\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"cwd\":\"/w/{}\",\"originator\":\"o\",\"cli_version\":\"1\",\"source\":\"vscode\",\"model_provider\":\"p\"}}}}\n{{\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ordinal\":1,\"type\":\"event_msg\",\"payload\":{{\"type\":\"user_message\",\"message\":\"hello {i}\"}}}}\n",
+            i % 10
+        );
+        std::fs::write(
+            dir.join(format!("rollout-2026-01-01T00-00-00-{id}.jsonl")),
+            body,
+        )
+        .unwrap();
+    }
+    eprintln!("wrote {n} files in {:?}", t.elapsed());
+    let t = Instant::now();
+    let store = Store::open(home.path()).unwrap();
+    eprintln!(
+        "cold open (build): {:?} {:?}",
+        t.elapsed(),
+        store.last_reconcile()
+    );
+    drop(store);
+    let t = Instant::now();
+    let store = Store::open(home.path()).unwrap();
+    eprintln!(
+        "warm open (reconcile): {:?} {:?}",
+        t.elapsed(),
+        store.last_reconcile()
+    );
+    assert_eq!(store.last_reconcile().reindexed, 0);
+    let t = Instant::now();
+    let mut q = ListQuery {
+        limit: Some(100),
+        ..ListQuery::default()
+    };
+    let mut seen = 0;
+    for _ in 0..50 {
+        let page = store.list(&q).unwrap();
+        seen += page.data.len();
+        q.cursor = page.next_cursor;
+    }
+    eprintln!("50 pages deep: {:?} ({seen} rows)", t.elapsed());
+    let t = Instant::now();
+    let page = store
+        .list(&ListQuery {
+            search_term: Some("hello 99999".into()),
+            ..ListQuery::default()
+        })
+        .unwrap();
+    eprintln!("search: {:?} ({} rows)", t.elapsed(), page.data.len());
+}
