@@ -43,6 +43,7 @@ pub struct MethodRow {
 macro_rules! table {
     (
         requests { $($req:ident => $rname:literal ($rp:ty) -> $rr:ty;)* }
+        client_notifications { $($cnote:ident => $cname:literal ($cp:ty);)* }
         notifications { $($note:ident => $nname:literal ($np:ty);)* }
         server_requests { $($sreq:ident => $sname:literal ($sp:ty) -> $sr:ty;)* }
     ) => {
@@ -53,6 +54,14 @@ macro_rules! table {
                 const NAME: &'static str = $rname;
                 type Params = $rp;
                 type Response = $rr;
+            }
+        )*
+        $(
+            #[doc = concat!("`", $cname, "` (client to server)")]
+            pub struct $cnote;
+            impl Notification for $cnote {
+                const NAME: &'static str = $cname;
+                type Params = $cp;
             }
         )*
         $(
@@ -77,6 +86,10 @@ macro_rules! table {
         pub const CLIENT_REQUESTS: &[MethodRow] = &[
             $(MethodRow { name: $rname, params: stringify!($rp), result: Some(stringify!($rr)) },)*
         ];
+        /// Every client notification, in table order.
+        pub const CLIENT_NOTIFICATIONS: &[MethodRow] = &[
+            $(MethodRow { name: $cname, params: stringify!($cp), result: None },)*
+        ];
         /// Every server notification, in table order.
         pub const SERVER_NOTIFICATIONS: &[MethodRow] = &[
             $(MethodRow { name: $nname, params: stringify!($np), result: None },)*
@@ -89,6 +102,7 @@ macro_rules! table {
         /// Registers every type of the table with the schema generator.
         pub(crate) fn register_all(gen: &mut schemars::gen::SchemaGenerator) {
             $( gen.subschema_for::<$rp>(); gen.subschema_for::<$rr>(); )*
+            $( gen.subschema_for::<$cp>(); )*
             $( gen.subschema_for::<$np>(); )*
             $( gen.subschema_for::<$sp>(); gen.subschema_for::<$sr>(); )*
         }
@@ -114,10 +128,13 @@ table! {
         ModelList => "model/list" (ModelListParams) -> ModelListResponse;
         AccountRead => "account/read" (GetAccountParams) -> GetAccountResponse;
         AccountLoginStart => "account/login/start" (LoginAccountParams) -> LoginAccountResponse;
+        AccountLoginCancel => "account/login/cancel" (CancelLoginAccountParams) -> CancelLoginAccountResponse;
         AccountLogout => "account/logout" (NoParams) -> LogoutAccountResponse;
     }
-    notifications {
+    client_notifications {
         Initialized => "initialized" (NoParams);
+    }
+    notifications {
         ThreadStarted => "thread/started" (ThreadStartedNotification);
         ThreadStatusChanged => "thread/status/changed" (ThreadStatusChangedNotification);
         ThreadArchived => "thread/archived" (ThreadArchivedNotification);
@@ -145,6 +162,7 @@ table! {
         ConfigWarning => "configWarning" (ConfigWarningNotification);
         DeprecationNotice => "deprecationNotice" (DeprecationNoticeNotification);
         AccountUpdated => "account/updated" (AccountUpdatedNotification);
+        AccountLoginCompleted => "account/login/completed" (AccountLoginCompletedNotification);
     }
     server_requests {
         CommandExecutionRequestApproval => "item/commandExecution/requestApproval" (CommandExecutionRequestApprovalParams) -> CommandExecutionRequestApprovalResponse;
@@ -159,7 +177,12 @@ mod tests {
 
     #[test]
     fn method_names_are_unique() {
-        for table in [CLIENT_REQUESTS, SERVER_NOTIFICATIONS, SERVER_REQUESTS] {
+        for table in [
+            CLIENT_REQUESTS,
+            CLIENT_NOTIFICATIONS,
+            SERVER_NOTIFICATIONS,
+            SERVER_REQUESTS,
+        ] {
             let names: HashSet<_> = table.iter().map(|r| r.name).collect();
             assert_eq!(names.len(), table.len());
         }

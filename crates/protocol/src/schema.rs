@@ -40,6 +40,7 @@ pub fn method_table() -> Value {
     json!({
         "serverVersion": crate::SERVER_VERSION,
         "clientRequests": rows(methods::CLIENT_REQUESTS),
+        "clientNotifications": rows(methods::CLIENT_NOTIFICATIONS),
         "serverNotifications": rows(methods::SERVER_NOTIFICATIONS),
         "serverRequests": rows(methods::SERVER_REQUESTS),
     })

@@ -11,8 +11,38 @@ use serde_json::Value;
 
 pub fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, JsonRpcErrorBody> {
     let value = params.unwrap_or_else(|| Value::Object(Default::default()));
-    serde_json::from_value(value)
-        .map_err(|e| JsonRpcErrorBody::invalid_params(format!("invalid params: {e}")))
+    match serde_json::from_value::<T>(value.clone()) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let message = match culprit_field::<T>(&value, &e.to_string()) {
+                Some(field) => format!("invalid params: `{field}`: {e}"),
+                None => format!("invalid params: {e}"),
+            };
+            Err(JsonRpcErrorBody::invalid_params(message))
+        }
+    }
+}
+
+/// serde reports a wrongly typed value without its field name ("invalid type: string, expected
+/// a boolean"). The culprit is the top-level key whose removal changes the error: serde stops
+/// at the first bad value and checks missing fields only after all present ones.
+fn culprit_field<T: DeserializeOwned>(value: &Value, error: &str) -> Option<String> {
+    let Value::Object(map) = value else {
+        return None;
+    };
+    if error.contains("missing field") || error.contains("unknown field") {
+        return None; // serde already names the field
+    }
+    map.keys()
+        .find(|key| {
+            let mut without = map.clone();
+            without.remove(*key);
+            match serde_json::from_value::<T>(Value::Object(without)) {
+                Ok(_) => true,
+                Err(other) => other.to_string() != error,
+            }
+        })
+        .cloned()
 }
 
 fn rpc_error(e: CoreError) -> JsonRpcErrorBody {
@@ -195,6 +225,13 @@ pub async fn handle(rt: &Runtime, id: RequestId, method: &str, raw: Option<Value
             if answer(rt, id, rt.login(p).await).await {
                 rt.announce_account(Some("apikey")).await;
             }
+        }
+        x if x == m::AccountLoginCancel::NAME => {
+            // Only API-key login exists here, and it completes synchronously: there is never a
+            // pending login to cancel.
+            let _ = with_params!(m::AccountLoginCancel);
+            let status = CancelLoginAccountStatus::NotFound;
+            answer(rt, id, Ok(CancelLoginAccountResponse { status })).await;
         }
         x if x == m::AccountLogout::NAME => {
             let _ = with_params!(m::AccountLogout);

@@ -40,9 +40,58 @@ pub enum LoginAccountResponse {
     ApiKey,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanType {
+    Free,
+    Go,
+    Plus,
+    Pro,
+    Prolite,
+    Promax,
+    Team,
+    SelfServeBusinessProlite,
+    SelfServeBusinessUsageBased,
+    Business,
+    Ent26,
+    EnterpriseCbpAutomation,
+    EnterpriseCbpUsageBased,
+    Enterprise,
+    Edu,
+    EduPlus,
+    EduPro,
+    Unknown,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountUpdatedNotification {
     pub auth_mode: Option<String>,
-    pub plan_type: Option<String>,
+    pub plan_type: Option<PlanType>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountLoginCompletedNotification {
+    pub login_id: Option<String>,
+    pub success: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelLoginAccountParams {
+    pub login_id: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CancelLoginAccountStatus {
+    Canceled,
+    NotFound,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CancelLoginAccountResponse {
+    pub status: CancelLoginAccountStatus,
 }

@@ -289,3 +289,38 @@ pub struct GitInfo {
     pub branch: Option<String>,
     pub origin_url: Option<String>,
 }
+
+/// Why a thread was started (`thread/start.sessionStartSource`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ThreadStartSource {
+    Startup,
+    Clear,
+}
+
+/// Who a thread belongs to (`thread/start.threadSource`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ThreadSource {
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "subagent")]
+    Subagent,
+    #[serde(rename = "memory_consolidation")]
+    MemoryConsolidation,
+}
+
+/// `thread/list.sourceKinds` filter values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ThreadSourceKind {
+    Cli,
+    Vscode,
+    Exec,
+    AppServer,
+    SubAgent,
+    SubAgentReview,
+    SubAgentCompact,
+    SubAgentThreadSpawn,
+    SubAgentOther,
+    Unknown,
+}

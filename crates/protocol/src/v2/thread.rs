@@ -2,7 +2,8 @@
 
 use super::{
     ApprovalsReviewer, AskForApproval, GitInfo, Personality, ReasoningEffort, SandboxMode,
-    SandboxPolicy, SessionSource, SortDirection, ThreadSortKey, ThreadStatus, Turn,
+    SandboxPolicy, SessionSource, SortDirection, ThreadSortKey, ThreadSource, ThreadSourceKind,
+    ThreadStartSource, ThreadStatus, Turn,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,10 @@ pub struct ThreadStartParams {
     pub service_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_start_source: Option<ThreadStartSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_source: Option<ThreadSource>,
 }
 
 same_shape! {
@@ -84,7 +89,9 @@ same_shape! {
     pub approvals_reviewer: ApprovalsReviewer,
     pub sandbox: SandboxPolicy,
     pub reasoning_effort: Option<ReasoningEffort>,
+    #[serde(default)]
     pub instruction_sources: Vec<PathBuf>,
+    #[serde(default)]
     pub disabled_plugin_ids: Vec<String>,
 }
 }
@@ -160,6 +167,16 @@ pub struct ThreadListParams {
     pub sort_direction: Option<SortDirection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_key: Option<ThreadSortKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_kinds: Option<Vec<ThreadSourceKind>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_thread_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub originators: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_state_db_only: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct Turn {
     pub id: String,
     pub items: Vec<ThreadItem>,
+    #[serde(default = "default_items_view")]
     pub items_view: TurnItemsView,
     pub status: TurnStatus,
     pub error: Option<TurnError>,
@@ -23,6 +24,10 @@ pub struct Turn {
     /// Beyond the official runtime: the turn's own token usage (sum of its model responses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ThreadTokenUsage>,
+}
+
+fn default_items_view() -> TurnItemsView {
+    TurnItemsView::Full
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -1,0 +1,124 @@
+"""A scripted stand-in for `codex app-server`, for SDK behaviour the real server
+cannot be made to show on demand. Run as `python fake_app_server.py <scenario>`.
+
+Scenarios:
+  early    - turn/start: the whole turn stream is sent BEFORE the response.
+  unknown  - turn/start: sends the server request `x/unknownRequest`, waits for
+             the client's reply and reports it as the turn's final answer.
+  crash    - thread/start: writes to stderr and exits with status 3.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+THREAD_ID = "thr_fake"
+TURN_ID = "turn_fake"
+
+
+def send(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def notify(method: str, params: dict[str, Any]) -> None:
+    send({"method": method, "params": params})
+
+
+def turn(status: str) -> dict[str, Any]:
+    return {"id": TURN_ID, "items": [], "itemsView": "notLoaded", "status": status, "error": None}
+
+
+def thread() -> dict[str, Any]:
+    return {
+        "id": THREAD_ID,
+        "sessionId": THREAD_ID,
+        "preview": "",
+        "ephemeral": True,
+        "modelProvider": "fake",
+        "createdAt": 0,
+        "updatedAt": 0,
+        "status": {"type": "idle"},
+        "cwd": "/",
+        "cliVersion": "0.163.0",
+        "source": "vscode",
+        "projectId": None,
+        "turns": [],
+    }
+
+
+def turn_stream(answer: str) -> None:
+    notify("turn/started", {"threadId": THREAD_ID, "turn": turn("inProgress")})
+    notify(
+        "item/completed",
+        {
+            "threadId": THREAD_ID,
+            "turnId": TURN_ID,
+            "completedAtMs": 1,
+            "item": {"type": "agentMessage", "id": "msg_1", "text": answer, "phase": None},
+        },
+    )
+    breakdown = {
+        "totalTokens": 3,
+        "inputTokens": 2,
+        "cachedInputTokens": 0,
+        "outputTokens": 1,
+        "reasoningOutputTokens": 0,
+    }
+    notify(
+        "thread/tokenUsage/updated",
+        {
+            "threadId": THREAD_ID,
+            "turnId": TURN_ID,
+            "tokenUsage": {"total": breakdown, "last": breakdown},
+        },
+    )
+    notify("turn/completed", {"threadId": THREAD_ID, "turn": turn("completed")})
+
+
+def main() -> None:
+    scenario = sys.argv[1]
+    for line in sys.stdin:
+        msg = json.loads(line)
+        method, msg_id = msg.get("method"), msg.get("id")
+        if msg_id is None:
+            continue
+        if method == "initialize":
+            send({"id": msg_id, "result": {"userAgent": "fake/0.163.0 (test)"}})
+        elif method == "thread/start":
+            if scenario == "crash":
+                sys.stderr.write("fatal: simulated crash in fake app-server\n")
+                sys.stderr.flush()
+                sys.exit(3)
+            send(
+                {
+                    "id": msg_id,
+                    "result": {
+                        "thread": thread(),
+                        "model": "fake",
+                        "modelProvider": "fake",
+                        "cwd": "/",
+                        "approvalPolicy": "never",
+                        "approvalsReviewer": "user",
+                        "sandbox": {"type": "dangerFullAccess"},
+                        "instructionSources": [],
+                        "disabledPluginIds": [],
+                    },
+                }
+            )
+        elif method == "turn/start" and scenario == "early":
+            turn_stream("early answer")
+            send({"id": msg_id, "result": {"turn": turn("inProgress")}})
+        elif method == "turn/start" and scenario == "unknown":
+            send({"id": msg_id, "result": {"turn": turn("inProgress")}})
+            send({"id": 0, "method": "x/unknownRequest", "params": {"threadId": THREAD_ID}})
+            reply = json.loads(sys.stdin.readline())
+            turn_stream(json.dumps(reply, sort_keys=True))
+        else:
+            send({"id": msg_id, "error": {"code": -32600, "message": f"unsupported {method}"}})
+
+
+if __name__ == "__main__":
+    main()
