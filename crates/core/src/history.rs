@@ -48,13 +48,14 @@ pub fn is_injected_context(item: &Value) -> bool {
 
 pub fn rebuild(lines: &[RolloutLine]) -> Rebuilt {
     let mut out = Rebuilt::default();
+    // Items from the legacy `user_message` / `agent_message` events, per turn index: used for
+    // turns that have no `item_completed` events (files of older runtimes).
+    let mut legacy: Vec<Vec<ThreadItem>> = Vec::new();
     for line in lines {
         let p = &line.payload;
         match line.kind.as_str() {
-            "response_item" => {
-                if !is_injected_context(p) {
-                    out.history.push(strip_item_metadata(p));
-                }
+            "response_item" if !is_injected_context(p) => {
+                out.history.push(strip_item_metadata(p));
             }
             "compacted" => {
                 if let Some(items) = p["replacement_history"].as_array() {
@@ -74,8 +75,22 @@ pub fn rebuild(lines: &[RolloutLine]) -> Rebuilt {
                     out.last_model = Some(m.to_string());
                 }
             }
-            "event_msg" => apply_event(&mut out, p),
+            "event_msg" => {
+                if let Some(item) = legacy_item(p, line.ordinal) {
+                    if let Some(last) = out.turns.len().checked_sub(1) {
+                        legacy.resize_with(out.turns.len(), Vec::new);
+                        legacy[last].push(item);
+                    }
+                } else {
+                    apply_event(&mut out, p);
+                }
+            }
             _ => {}
+        }
+    }
+    for (turn, items) in out.turns.iter_mut().zip(legacy) {
+        if turn.items.is_empty() {
+            turn.items = items;
         }
     }
     // A turn still open at the end of the file died with its process.
@@ -154,6 +169,29 @@ fn apply_event(out: &mut Rebuilt, p: &Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// A `user_message` / `agent_message` event as an item (ids derived from the line ordinal).
+fn legacy_item(p: &Value, ordinal: Option<u64>) -> Option<ThreadItem> {
+    let text = p["message"].as_str().unwrap_or_default().to_string();
+    let id = format!("legacy-{}", ordinal.unwrap_or_default());
+    match p["type"].as_str()? {
+        "user_message" => Some(ThreadItem::UserMessage {
+            id,
+            content: vec![UserInput::Text {
+                text,
+                text_elements: Vec::new(),
+            }],
+            client_id: None,
+        }),
+        "agent_message" => Some(ThreadItem::AgentMessage {
+            id,
+            text,
+            phase: None,
+            memory_citation: None,
+        }),
+        _ => None,
     }
 }
 
@@ -281,5 +319,46 @@ mod tests {
             matches!(&r.turns[0].items[1], ThreadItem::AgentMessage { text, .. } if text == "yo")
         );
         assert_eq!(r.turns[1].status, TurnStatus::Interrupted);
+    }
+
+    #[test]
+    fn legacy_message_events_fill_turns_without_item_events() {
+        let lines = vec![
+            line(
+                "event_msg",
+                json!({"type": "task_started", "turn_id": "t1"}),
+            ),
+            line("event_msg", json!({"type": "user_message", "message": "q"})),
+            line(
+                "event_msg",
+                json!({"type": "agent_message", "message": "a"}),
+            ),
+            line(
+                "event_msg",
+                json!({"type": "task_complete", "turn_id": "t1"}),
+            ),
+            line(
+                "event_msg",
+                json!({"type": "task_started", "turn_id": "t2"}),
+            ),
+            line(
+                "event_msg",
+                json!({"type": "user_message", "message": "q2"}),
+            ),
+            line(
+                "event_msg",
+                json!({"type": "item_completed", "turn_id": "t2", "item": {"type": "UserMessage", "id": "u", "content": [{"type": "text", "text": "q2"}]}}),
+            ),
+        ];
+        let r = rebuild(&lines);
+        assert_eq!(r.turns[0].items.len(), 2);
+        assert!(
+            matches!(&r.turns[0].items[1], ThreadItem::AgentMessage { text, .. } if text == "a")
+        );
+        assert_eq!(
+            r.turns[1].items.len(),
+            1,
+            "item events win over legacy events"
+        );
     }
 }

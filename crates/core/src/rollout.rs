@@ -78,6 +78,35 @@ pub fn item_completed(
     }))
 }
 
+/// The legacy `user_message` / `agent_message` events that readers of non-paginated threads
+/// (the official runtime among them) rebuild turns from; written beside `item_completed`.
+pub fn legacy_message_event(item: &ThreadItem) -> Option<RolloutEntry> {
+    match item {
+        ThreadItem::UserMessage { content, .. } => {
+            let text = content
+                .iter()
+                .filter_map(|c| match c {
+                    codex_protocol::v2::UserInput::Text { text, .. } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Some(event(json!({
+                "type": "user_message",
+                "message": text,
+                "images": [],
+                "local_images": [],
+                "text_elements": [],
+            })))
+        }
+        ThreadItem::AgentMessage { text, .. } => Some(event(json!({
+            "type": "agent_message",
+            "message": text,
+        }))),
+        _ => None,
+    }
+}
+
 fn usage_snake(u: &TokenUsageBreakdown) -> Value {
     json!({
         "input_tokens": u.input_tokens,

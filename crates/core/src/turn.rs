@@ -252,14 +252,15 @@ impl TurnRun {
                 item: item.clone(),
             })
             .await;
-        let entry = rollout::item_completed(
+        let mut entries = vec![rollout::item_completed(
             &self.thread_id,
             &self.turn_id,
             &item,
             started_ms,
             completed_ms,
-        );
-        self.persist(vec![entry]);
+        )];
+        entries.extend(rollout::legacy_message_event(&item));
+        self.persist(entries);
         self.items.push(item);
     }
 

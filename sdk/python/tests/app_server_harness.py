@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from openai_codex import CodexConfig
+
 Event = dict[str, Any]
 
 
