@@ -36,6 +36,13 @@ fn model_entry(id: &str, is_default: bool, hidden: bool) -> Model {
     }
 }
 
+/// Provider entries may mark a model as not for pickers: `"hidden": true`, or the catalogue's
+/// `"visibility": "hide"` / `"none"`. `model/list` shows them only with `includeHidden`.
+fn is_hidden(entry: &serde_json::Value) -> bool {
+    entry["hidden"].as_bool().unwrap_or(false)
+        || matches!(entry["visibility"].as_str(), Some("hide") | Some("none"))
+}
+
 impl Runtime {
     pub async fn list_models(&self, p: ModelListParams) -> Result<ModelListResponse, CoreError> {
         let settings = self.settings_for_models()?;
@@ -54,7 +61,7 @@ impl Runtime {
                             continue;
                         };
                         if data.iter().all(|m| m.id != id) {
-                            data.push(model_entry(id, false, false));
+                            data.push(model_entry(id, false, is_hidden(&entry)));
                         }
                     }
                 }

@@ -1,0 +1,7 @@
+//! Test modules, one per area of the protocol.
+
+pub mod harness;
+mod models;
+mod store;
+mod transport;
+mod turns;
