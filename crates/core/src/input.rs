@@ -34,15 +34,14 @@ pub fn validate(inputs: &[UserInput]) -> Result<(), CoreError> {
                     )));
                 }
             }
-            UserInput::Image { url, .. } => {
+            UserInput::Image { url, .. }
                 if !(url.starts_with("data:")
                     || url.starts_with("https://")
-                    || url.starts_with("http://"))
-                {
-                    return Err(CoreError::InvalidParams(format!(
-                        "input[{i}].url: expected an http(s) or data: URL"
-                    )));
-                }
+                    || url.starts_with("http://")) =>
+            {
+                return Err(CoreError::InvalidParams(format!(
+                    "input[{i}].url: expected an http(s) or data: URL"
+                )));
             }
             _ => {}
         }

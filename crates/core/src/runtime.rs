@@ -118,6 +118,22 @@ impl Runtime {
         user_agent(&name, &version)
     }
 
+    /// Warnings sent to a client right after `initialize`: today, a kernel without the sandbox
+    /// the runtime relies on (sandboxed commands are then refused, never run unconfined).
+    pub fn startup_warnings(&self) -> Vec<ConfigWarningNotification> {
+        let support = codex_exec::sandbox_support();
+        if support.available {
+            return Vec::new();
+        }
+        vec![ConfigWarningNotification {
+            summary: "The Linux sandbox (Landlock) is unavailable on this kernel: commands that \
+                      need a sandbox will be refused; only danger-full-access runs commands."
+                .to_string(),
+            details: support.reason,
+            path: None,
+        }]
+    }
+
     /// Cancels running turns and waits (bounded) for them to record their end.
     pub async fn shutdown(&self) {
         self.inner.shutdown.cancel();

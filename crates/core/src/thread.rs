@@ -37,8 +37,10 @@ pub struct ThreadState {
     pub project_docs: Option<String>,
     /// Commands the user accepted "for session" (exact command strings).
     pub approved_commands: HashSet<String>,
-    /// Whether file changes were accepted "for session".
-    pub patches_approved_for_session: bool,
+    /// Files whose changes the user accepted "for session" (absolute paths).
+    pub approved_patch_paths: HashSet<std::path::PathBuf>,
+    /// Tool state that outlives one call: exec sessions, the turn diff, approval flags.
+    pub tools: Arc<crate::tools::ThreadTools>,
     pub status: ThreadStatus,
 }
 
@@ -63,7 +65,8 @@ impl LoadedThread {
                 active: None,
                 project_docs,
                 approved_commands: HashSet::new(),
-                patches_approved_for_session: false,
+                approved_patch_paths: HashSet::new(),
+                tools: Arc::new(crate::tools::ThreadTools::default()),
                 status: ThreadStatus::Idle,
             }),
         })

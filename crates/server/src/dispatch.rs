@@ -90,7 +90,12 @@ impl Connection {
         if method == m::Initialize::NAME {
             let reply = self.initialize(params);
             match reply {
-                Ok(result) => self.client().respond(id, result).await,
+                Ok(result) => {
+                    self.client().respond(id, result).await;
+                    for warning in self.runtime.startup_warnings() {
+                        self.client().notify::<m::ConfigWarning>(&warning).await;
+                    }
+                }
                 Err(e) => self.client().respond_error(Some(id), e).await,
             }
             return;

@@ -1,7 +1,7 @@
 //! `update_plan`: the model's step list, surfaced as `turn/plan/updated`.
 
+use super::context::ToolCtx;
 use super::ToolCall;
-use crate::turn::TurnRun;
 use codex_protocol::methods as m;
 use codex_protocol::v2::{TurnPlanStep, TurnPlanUpdatedNotification};
 use serde_json::{json, Value};
@@ -35,7 +35,7 @@ pub fn spec() -> Value {
     })
 }
 
-pub async fn run(turn: &mut TurnRun, call: &ToolCall) -> String {
+pub async fn run(ctx: &ToolCtx, call: &ToolCall) -> String {
     let args = match call.arguments() {
         Ok(a) => a,
         Err(e) => return e,
@@ -58,10 +58,10 @@ pub async fn run(turn: &mut TurnRun, call: &ToolCall) -> String {
             status,
         });
     }
-    turn.client()
+    ctx.client
         .notify::<m::TurnPlanUpdated>(&TurnPlanUpdatedNotification {
-            thread_id: turn.thread_id.clone(),
-            turn_id: turn.turn_id.clone(),
+            thread_id: ctx.thread_id.clone(),
+            turn_id: ctx.turn_id.clone(),
             explanation: args["explanation"].as_str().map(str::to_string),
             plan,
         })

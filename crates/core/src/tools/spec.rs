@@ -1,0 +1,205 @@
+//! Tool definitions advertised to the model, chosen by model family.
+
+use super::plan;
+use serde_json::{json, Value};
+
+/// Which tool set a model gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// `gpt-5*` and codex models: unified exec and the freeform apply_patch.
+    Codex,
+    /// `gpt-4*`, `o3*`, `o4*`: `shell_command` and the function-style apply_patch.
+    Legacy,
+    /// Anything else (e.g. local or mock models): unified exec, no apply_patch tool (patches
+    /// still work through the shell heredoc).
+    Unknown,
+}
+
+impl Family {
+    pub fn of(model: &str) -> Family {
+        let m = model.to_ascii_lowercase();
+        if m.starts_with("gpt-5") || m.contains("codex") {
+            Family::Codex
+        } else if m.starts_with("gpt-4") || m.starts_with("o3") || m.starts_with("o4") {
+            Family::Legacy
+        } else {
+            Family::Unknown
+        }
+    }
+}
+
+pub fn specs(model: &str) -> Vec<Value> {
+    let family = Family::of(model);
+    let mut tools = Vec::new();
+    match family {
+        Family::Legacy => tools.push(shell_command()),
+        Family::Codex | Family::Unknown => {
+            tools.push(exec_command());
+            tools.push(write_stdin());
+        }
+    }
+    tools.push(plan::spec());
+    match family {
+        Family::Codex => tools.push(codex_apply_patch::apply_patch_freeform_tool()),
+        Family::Legacy => tools.push(codex_apply_patch::apply_patch_function_tool()),
+        Family::Unknown => {}
+    }
+    tools.push(view_image());
+    tools
+}
+
+fn approval_properties() -> serde_json::Map<String, Value> {
+    let mut p = serde_json::Map::new();
+    p.insert(
+        "sandbox_permissions".into(),
+        json!({"type": "string", "enum": ["use_default", "require_escalated"], "description": "\"use_default\" to run in the sandbox, or \"require_escalated\" to ask the user to run this command without it (only when the sandbox blocks something the task needs)."}),
+    );
+    p.insert(
+        "justification".into(),
+        json!({"type": "string", "description": "With require_escalated: one sentence telling the user why the command needs to run outside the sandbox."}),
+    );
+    p
+}
+
+fn function(
+    name: &str,
+    description: &str,
+    mut properties: serde_json::Map<String, Value>,
+    required: &[&str],
+    approval: bool,
+) -> Value {
+    if approval {
+        properties.extend(approval_properties());
+    }
+    json!({
+        "type": "function",
+        "name": name,
+        "description": description,
+        "strict": false,
+        "parameters": {
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+        },
+    })
+}
+
+fn props(pairs: &[(&str, Value)]) -> serde_json::Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn exec_command() -> Value {
+    function(
+        "exec_command",
+        "Run a shell command and return its output. If it is still running after yield_time_ms, it keeps running in the background and the result carries a session ID to poll with write_stdin. Commands run with stdin closed.",
+        props(&[
+            ("cmd", json!({"type": "string", "description": "The shell script to run."})),
+            ("workdir", json!({"type": "string", "description": "Directory to run in; relative paths resolve against the turn's working directory (the default)."})),
+            ("shell", json!({"type": "string", "description": "Shell binary to use (default bash)."})),
+            ("login", json!({"type": "boolean", "description": "Run the shell as a login shell (-lc instead of -c). Defaults to true."})),
+            ("tty", json!({"type": "boolean", "description": "Ignored: commands always run without a terminal."})),
+            ("yield_time_ms", json!({"type": "number", "description": "How long to wait for the command before returning (250-30000, default 10000)."})),
+            ("max_output_tokens", json!({"type": "number", "description": "Budget for the returned output; the middle of longer output is cut."})),
+        ]),
+        &["cmd"],
+        true,
+    )
+}
+
+fn write_stdin() -> Value {
+    function(
+        "write_stdin",
+        "Poll a command started by exec_command that is still running: returns its new output, and its exit code once it has exited. Sessions have no stdin, so chars must be empty.",
+        props(&[
+            ("session_id", json!({"type": "number", "description": "The session ID exec_command returned."})),
+            ("chars", json!({"type": "string", "description": "Must be empty (stdin is closed); kept for compatibility."})),
+            ("yield_time_ms", json!({"type": "number", "description": "How long to wait for the process to finish (at least 5000)."})),
+            ("max_output_tokens", json!({"type": "number", "description": "Budget for the returned output."})),
+        ]),
+        &["session_id"],
+        false,
+    )
+}
+
+fn shell_command() -> Value {
+    function(
+        "shell_command",
+        "Run a shell script and return its exit code and output. Always set workdir; it is killed after timeout_ms.",
+        props(&[
+            ("command", json!({"type": "string", "description": "The shell script to run."})),
+            ("workdir", json!({"type": "string", "description": "Directory to run in (default: the turn's working directory)."})),
+            ("login", json!({"type": "boolean", "description": "Run as a login shell (default true)."})),
+            ("timeout_ms", json!({"type": "number", "description": "Kill the command after this many milliseconds (default 10000)."})),
+        ]),
+        &["command"],
+        true,
+    )
+}
+
+fn view_image() -> Value {
+    function(
+        "view_image",
+        "Look at a local image file (png, jpeg, gif or webp). Use only for a file path the user gave you that is not already attached.",
+        props(&[(
+            "path",
+            json!({"type": "string", "description": "Path to the image file."}),
+        )]),
+        &["path"],
+        false,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(model: &str) -> Vec<String> {
+        specs(model)
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn tool_sets_per_family() {
+        assert_eq!(
+            names("mock-model"),
+            ["exec_command", "write_stdin", "update_plan", "view_image"]
+        );
+        assert_eq!(
+            names("gpt-5.1-codex"),
+            [
+                "exec_command",
+                "write_stdin",
+                "update_plan",
+                "apply_patch",
+                "view_image"
+            ]
+        );
+        assert_eq!(
+            names("o3-mini"),
+            ["shell_command", "update_plan", "apply_patch", "view_image"]
+        );
+        let exec = &specs("mock-model")[0];
+        let p = &exec["parameters"]["properties"];
+        for k in [
+            "cmd",
+            "workdir",
+            "shell",
+            "login",
+            "tty",
+            "yield_time_ms",
+            "max_output_tokens",
+            "sandbox_permissions",
+            "justification",
+        ] {
+            assert!(p.get(k).is_some(), "missing {k}");
+        }
+        assert_eq!(specs("gpt-5")[3]["type"], "custom");
+        assert_eq!(specs("gpt-4.1")[2]["type"], "function");
+    }
+}

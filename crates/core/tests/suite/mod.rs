@@ -1,0 +1,7 @@
+//! Test modules; `harness` holds the shared client/mock plumbing.
+
+mod approvals;
+mod exec;
+mod harness;
+mod patch;
+mod tools;
