@@ -84,7 +84,7 @@ impl TurnRun {
             .runtime
             .settings_for_models()
             .ok()
-            .and_then(|s| s.compact_prompt)
+            .and_then(|s| s.compact_prompt.clone())
             .unwrap_or_else(|| COMPACT_PROMPT.to_string());
         let body = {
             let st = self.thread.state.lock().await;

@@ -51,9 +51,7 @@ impl Runtime {
             .clone()
             .unwrap_or_else(|| crate::config::DEFAULT_MODEL.to_string());
         let mut data = vec![model_entry(&default, true, false)];
-        let provider = settings.provider(&settings.model_provider)?;
-        let key = codex_model::resolve_api_key(&provider, self.codex_home());
-        if let Ok(client) = codex_model::ModelClient::new(provider, key) {
+        if let Ok(client) = self.model_client(&settings.model_provider) {
             match tokio::time::timeout(PROVIDER_MODELS_TIMEOUT, client.list_models()).await {
                 Ok(Ok(remote)) => {
                     for entry in remote {
@@ -108,6 +106,7 @@ impl Runtime {
                 }
                 codex_model::write_api_key(self.codex_home(), api_key.trim())
                     .map_err(|e| CoreError::Internal(format!("saving the API key: {e}")))?;
+                self.reset_model_clients();
                 Ok(LoginAccountResponse::ApiKey)
             }
         }
@@ -116,6 +115,7 @@ impl Runtime {
     pub async fn logout(&self) -> Result<(), CoreError> {
         codex_model::delete_auth(self.codex_home())
             .map_err(|e| CoreError::Internal(format!("removing credentials: {e}")))?;
+        self.reset_model_clients();
         Ok(())
     }
 

@@ -23,6 +23,10 @@ pub struct Runtime {
 
 pub(crate) struct Inner {
     pub config: Config,
+    /// Settings resolved from the configuration once; per-thread `config` maps re-resolve.
+    pub base_settings: Arc<crate::config::Settings>,
+    /// One HTTP client per provider, so connections and TLS state are reused across turns.
+    pub model_clients: Mutex<HashMap<String, codex_model::ModelClient>>,
     pub store: Store,
     pub client: ClientHandle,
     pub threads: Mutex<HashMap<String, Arc<LoadedThread>>>,
@@ -73,9 +77,12 @@ fn json_to_toml(v: &serde_json::Value) -> Option<toml::Value> {
 impl Runtime {
     pub fn new(config: Config, client: ClientHandle) -> Result<Runtime, CoreError> {
         let store = Store::open(&config.codex_home).map_err(CoreError::from_store)?;
+        let base_settings = Arc::new(config.settings(&toml::Table::new())?);
         Ok(Runtime {
             inner: Arc::new(Inner {
                 config,
+                base_settings,
+                model_clients: Mutex::new(HashMap::new()),
                 store,
                 client,
                 threads: Mutex::new(HashMap::new()),
@@ -163,7 +170,7 @@ impl Runtime {
         }
         let loaded = self.inner.store.load(id).map_err(CoreError::from_store)?;
         let rebuilt = history::rebuild(&loaded.lines);
-        let base = self.inner.config.settings(&toml::Table::new())?;
+        let base = self.settings_for_models()?;
         let mut settings = ThreadSettings::from_config(&base, loaded.record.cwd.clone())?;
         settings.provider_id = loaded.record.model_provider.clone();
         if let Some(model) = rebuilt.last_model.clone().or(loaded.record.model.clone()) {
@@ -270,7 +277,7 @@ impl Runtime {
         &self,
         p: ThreadStartParams,
     ) -> Result<ThreadStartResponse, CoreError> {
-        let base = self.inner.config.settings(&toml::Table::new())?;
+        let base = self.settings_for_models()?;
         let cwd = std::env::current_dir().map_err(|e| CoreError::Internal(format!("cwd: {e}")))?;
         let mut settings = ThreadSettings::from_config(&base, cwd)?;
         self.apply_settings(&mut settings, &p)?;
@@ -610,7 +617,7 @@ impl Runtime {
             settings.sandbox = sp.clone();
         }
         if settings.cwd != st.settings.cwd {
-            let base = self.inner.config.settings(&toml::Table::new())?;
+            let base = self.settings_for_models()?;
             st.project_docs =
                 crate::prompt::project_docs(&settings.cwd, base.project_doc_max_bytes);
         }
@@ -739,8 +746,39 @@ impl Runtime {
         Ok(self.begin_turn(&thread, &mut st, TurnKind::Compact, TurnRequest::Compact))
     }
 
-    pub(crate) fn settings_for_models(&self) -> Result<crate::config::Settings, CoreError> {
-        Ok(self.inner.config.settings(&toml::Table::new())?)
+    pub(crate) fn settings_for_models(&self) -> Result<Arc<crate::config::Settings>, CoreError> {
+        Ok(self.inner.base_settings.clone())
+    }
+
+    /// The model client for a provider, created on first use and then shared.
+    pub(crate) fn model_client(
+        &self,
+        provider_id: &str,
+    ) -> Result<codex_model::ModelClient, CoreError> {
+        if let Some(client) = self
+            .inner
+            .model_clients
+            .lock()
+            .ok()
+            .and_then(|c| c.get(provider_id).cloned())
+        {
+            return Ok(client);
+        }
+        let provider = self.inner.base_settings.provider(provider_id)?;
+        let key = codex_model::resolve_api_key(&provider, self.codex_home());
+        let client = codex_model::ModelClient::new(provider, key)
+            .map_err(|e| CoreError::Internal(format!("model client: {e}")))?;
+        if let Ok(mut clients) = self.inner.model_clients.lock() {
+            clients.insert(provider_id.to_string(), client.clone());
+        }
+        Ok(client)
+    }
+
+    /// Forgets cached clients, e.g. after the stored credentials changed.
+    pub(crate) fn reset_model_clients(&self) {
+        if let Ok(mut clients) = self.inner.model_clients.lock() {
+            clients.clear();
+        }
     }
 }
 

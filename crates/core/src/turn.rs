@@ -143,21 +143,14 @@ impl TurnRun {
     }
 
     fn model_client(&self) -> Result<ModelClient, TurnError> {
-        let cfg = self.runtime.settings_for_models().map_err(|e| {
-            TurnError::new(
-                e.to_string(),
-                CodexErrorInfo::Kind(CodexErrorKind::BadRequest),
-            )
-        })?;
-        let provider = cfg.provider(&self.settings.provider_id).map_err(|e| {
-            TurnError::new(
-                e.to_string(),
-                CodexErrorInfo::Kind(CodexErrorKind::BadRequest),
-            )
-        })?;
-        let key = codex_model::resolve_api_key(&provider, self.runtime.codex_home());
-        ModelClient::new(provider, key)
-            .map_err(|e| TurnError::new(e.to_string(), CodexErrorInfo::Kind(CodexErrorKind::Other)))
+        self.runtime
+            .model_client(&self.settings.provider_id)
+            .map_err(|e| {
+                TurnError::new(
+                    e.to_string(),
+                    CodexErrorInfo::Kind(CodexErrorKind::BadRequest),
+                )
+            })
     }
 
     /// Appends to the rollout. A failed write is remembered and fails the turn at its end, so a
@@ -579,11 +572,6 @@ impl TurnRun {
             entries.push(rollout::task_complete(&end));
         }
         self.persist(entries);
-        if !self.thread.ephemeral {
-            if let Err(e) = self.runtime.inner.store.sync(&self.thread_id) {
-                tracing::warn!(thread = %self.thread_id, "rollout sync failed: {e}");
-            }
-        }
         {
             // Clear the active turn before announcing the end, so a client that starts the next
             // turn as soon as it sees `turn/completed` gets a fresh turn.
@@ -635,6 +623,17 @@ impl TurnRun {
                 turn,
             })
             .await;
+        // Every line is already written (a kill -9 loses nothing); the fsync that protects
+        // against power loss runs off the turn's critical path.
+        if !self.thread.ephemeral {
+            let store = self.runtime.inner.store.clone();
+            let thread_id = self.thread_id.clone();
+            self.runtime.inner.tasks.spawn_blocking(move || {
+                if let Err(e) = store.sync(&thread_id) {
+                    tracing::warn!(thread = %thread_id, "rollout sync failed: {e}");
+                }
+            });
+        }
     }
 
     pub fn set_last_agent_message(&mut self, text: &str) {

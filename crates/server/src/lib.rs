@@ -39,7 +39,10 @@ pub async fn serve_stdio(config: Config) -> Result<(), ServerError> {
         .unwrap_or(DEFAULT_MAX_LINE_BYTES);
     let (client, lines) = ClientHandle::new();
     let runtime = Runtime::new(config, client.clone())?;
-    let writer = tokio::spawn(transport::write_lines(tokio::io::stdout(), lines));
+    // tokio's stdout hands every write to a blocking thread; buffering turns a burst of
+    // notifications (a streamed answer) into one write, flushed when the queue runs dry.
+    let stdout = tokio::io::BufWriter::with_capacity(64 * 1024, tokio::io::stdout());
+    let writer = tokio::spawn(transport::write_lines(stdout, lines));
     let result = transport::read_loop(
         tokio::io::stdin(),
         max_line,
