@@ -42,13 +42,21 @@ async fn workspace_write_allows_cwd_and_tmp() {
 
 #[tokio::test]
 async fn workspace_write_denies_other_dirs_and_home() {
+    // The scratch dirs may live under /tmp (a clone checked out there), which workspace-write
+    // grants by default; exclude the temp roots so "another directory" is really outside.
+    let policy = SandboxPolicy::WorkspaceWrite {
+        writable_roots: vec![],
+        network_access: false,
+        exclude_tmpdir_env_var: true,
+        exclude_slash_tmp: true,
+    };
     let cwd = scratch_dir();
     let other = scratch_dir();
     let target = other.path().join("x");
     let out = sh(
         &format!("echo c > '{}'", target.display()),
         cwd.path(),
-        workspace_write(),
+        policy.clone(),
     )
     .await
     .unwrap();
@@ -64,7 +72,7 @@ async fn workspace_write_denies_other_dirs_and_home() {
     let out = sh(
         &format!("touch '{}'", probe.display()),
         cwd.path(),
-        workspace_write(),
+        policy,
     )
     .await
     .unwrap();
