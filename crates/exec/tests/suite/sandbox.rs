@@ -69,13 +69,9 @@ async fn workspace_write_denies_other_dirs_and_home() {
 
     let home = std::env::var("HOME").unwrap_or_else(|_| "/root".to_string());
     let probe = Path::new(&home).join(format!(".codex-exec-probe-{}", std::process::id()));
-    let out = sh(
-        &format!("touch '{}'", probe.display()),
-        cwd.path(),
-        policy,
-    )
-    .await
-    .unwrap();
+    let out = sh(&format!("touch '{}'", probe.display()), cwd.path(), policy)
+        .await
+        .unwrap();
     let leaked = probe.exists();
     let _ = std::fs::remove_file(&probe);
     assert_denied(&out, "write to $HOME");
