@@ -231,6 +231,17 @@ async fn ask(
             cwd: template.cwd.clone(),
             command_actions: template.actions.clone(),
             proposed_execpolicy_amendment: amendment,
+            available_decisions: Some(
+                [
+                    ApprovalDecision::Accept,
+                    ApprovalDecision::AcceptForSession,
+                    ApprovalDecision::Decline,
+                    ApprovalDecision::Cancel,
+                ]
+                .into_iter()
+                .map(CommandExecutionApprovalDecision::Simple)
+                .collect(),
+            ),
         })
         .await;
     let decision = approval::await_decision(&ctx, pending).await;

@@ -19,6 +19,9 @@ pub struct CommandExecutionRequestApprovalParams {
     pub command_actions: Vec<CommandAction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proposed_execpolicy_amendment: Option<Vec<String>>,
+    /// The decisions this request accepts, in the order a client should offer them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_decisions: Option<Vec<CommandExecutionApprovalDecision>>,
 }
 
 /// A command decision: a plain string, or an externally tagged object for amendments, which

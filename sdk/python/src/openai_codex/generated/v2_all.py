@@ -202,6 +202,13 @@ class CommandExecutionRequestApprovalParams(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
+    available_decisions: Annotated[
+        list[CommandExecutionApprovalDecision] | None,
+        Field(
+            alias="availableDecisions",
+            description="The decisions this request accepts, in the order a client should offer them.",
+        ),
+    ] = None
     command: str
     command_actions: Annotated[list[CommandAction], Field(alias="commandActions")]
     cwd: str
