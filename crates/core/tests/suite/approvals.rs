@@ -9,6 +9,11 @@ fn untrusted() -> Value {
     json!({"approvalPolicy": "untrusted", "approvalsReviewer": "user", "sandbox": "danger-full-access"})
 }
 
+/// The decisions every command approval request offers.
+fn all_decisions() -> Value {
+    json!(["accept", "acceptForSession", "decline", "cancel"])
+}
+
 fn method(m: &Value) -> String {
     m["method"].as_str().unwrap_or_default().to_string()
 }
@@ -42,6 +47,7 @@ async fn touch_with_decision(h: &mut Harness, file: &str, decision: Value) -> Va
         params["proposedExecpolicyAmendment"],
         json!(["touch", file])
     );
+    assert_eq!(params["availableDecisions"], all_decisions());
     h.reply(id, json!({"decision": decision}));
     h.turn_completed().await
 }
@@ -225,6 +231,7 @@ async fn escalation_asks_under_on_request_and_is_refused_under_never() {
     h.turn(&thread, "go").await;
     let (id, _, params) = h.request().await;
     assert_eq!(params["reason"], "needs to write esc.txt");
+    assert_eq!(params["availableDecisions"], all_decisions());
     h.reply(
         id,
         json!({"decision": {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": ["touch"]}}}),
@@ -303,4 +310,28 @@ async fn on_failure_asks_to_rerun_without_the_sandbox_after_a_denial() {
     assert!(h
         .output_text("c1")
         .contains("\nProcess exited with code 0\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_request_carries_the_justification_as_reason() {
+    let mut h = Harness::new().await;
+    let thread = h.thread(untrusted()).await;
+    h.mock.enqueue(function_call(
+        "r1",
+        "c1",
+        "exec_command",
+        &json!({"cmd": "touch why.txt", "login": false, "justification": "record why"}),
+    ));
+    h.mock.enqueue(assistant_message("r2", "ok"));
+    h.turn(&thread, "go").await;
+    let (id, method, params) = h.request().await;
+    assert_eq!(method, "item/commandExecution/requestApproval");
+    assert_eq!(params["reason"], "record why");
+    assert_eq!(params["availableDecisions"], all_decisions());
+    h.reply(id, json!({"decision": "decline"}));
+    assert_eq!(h.turn_completed().await["status"], "completed");
+    assert!(
+        !h.cwd.join("why.txt").exists(),
+        "a declined command must not run"
+    );
 }

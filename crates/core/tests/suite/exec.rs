@@ -323,3 +323,76 @@ async fn read_only_sandbox_blocks_writes_or_refuses_when_unavailable() {
         assert!(out.starts_with("sandbox unavailable: "), "{out}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_deltas_add_up_to_the_aggregated_output_first_chunk_included() {
+    let mut h = Harness::new().await;
+    let thread = h.thread(full_access()).await;
+    // The command prints its first line, then waits (bounded) for the test to have seen that
+    // line as a delta before printing the rest: the first chunk is streamed on its own, while
+    // the command still runs, and the output arrives in several chunks.
+    let script = "echo line1; for i in $(seq 1500); do [ -f go ] && break; sleep 0.02; done; \
+                  for i in 2 3; do echo line$i; sleep 0.05; done";
+    h.mock.enqueue(function_call(
+        "r1",
+        "c1",
+        "exec_command",
+        &json!({"cmd": script, "login": false, "yield_time_ms": 30000}),
+    ));
+    h.mock.enqueue(assistant_message("r2", "done"));
+    h.turn(&thread, "go").await;
+    let first = h.notification("item/commandExecution/outputDelta").await;
+    assert_eq!(first["itemId"], "c1");
+    assert_eq!(first["delta"], "line1\n");
+    assert!(
+        h.items("item/completed", "commandExecution").is_empty(),
+        "the first chunk must stream while the command runs"
+    );
+    std::fs::write(h.cwd.join("go"), "").unwrap();
+    assert_eq!(h.turn_completed().await["status"], "completed");
+    let deltas = h.seen("item/commandExecution/outputDelta");
+    assert!(deltas.len() >= 2, "{deltas:#?}");
+    let streamed: String = deltas
+        .iter()
+        .map(|d| {
+            assert_eq!(d["itemId"], "c1");
+            d["delta"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let done = &h.items("item/completed", "commandExecution")[0];
+    assert_eq!(done["aggregatedOutput"], "line1\nline2\nline3\n");
+    assert_eq!(streamed, done["aggregatedOutput"].as_str().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupt_as_the_command_starts_never_lets_it_finish() {
+    let mut h = Harness::new().await;
+    let thread = h.thread(full_access()).await;
+    let marker = h.cwd.join("marker");
+    h.mock.enqueue(function_call(
+        "r1",
+        "c1",
+        "exec_command",
+        &json!({"cmd": "sleep 0.3; touch marker", "login": false, "yield_time_ms": 30000}),
+    ));
+    let turn_id = h.turn(&thread, "go").await;
+    h.until(|m| m["method"] == "item/started" && m["params"]["item"]["type"] == "commandExecution")
+        .await;
+    h.runtime
+        .interrupt(serde_json::from_value(json!({"threadId": thread, "turnId": turn_id})).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(h.turn_completed().await["status"], "interrupted");
+    // Had the command survived, `touch` would run 0.3 s after it started; watch for 1 s.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(20));
+    while tokio::time::Instant::now() < deadline {
+        tick.tick().await;
+        assert!(
+            !marker.exists(),
+            "the interrupted command ran to completion"
+        );
+    }
+    // Only the one model request: nothing went back to the model after the interrupt.
+    assert_eq!(h.model_requests().len(), 1);
+}

@@ -4,4 +4,5 @@ mod approvals;
 mod exec;
 mod harness;
 mod patch;
+mod sandbox;
 mod tools;

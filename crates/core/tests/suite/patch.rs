@@ -246,3 +246,54 @@ async fn bad_patch_is_reported_without_touching_files() {
         "one\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freeform_patch_moves_a_file() {
+    let mut h = Harness::new().await;
+    std::fs::write(h.cwd.join("a.txt"), "keep\nold\n").unwrap();
+    let thread = h
+        .thread(json!({"approvalPolicy": "never", "model": "gpt-5.1-codex"}))
+        .await;
+    h.mock.enqueue(custom_tool_call(
+        "r1",
+        "mv1",
+        "apply_patch",
+        "*** Begin Patch\n*** Update File: a.txt\n*** Move to: b.txt\n@@\n keep\n-old\n+new\n*** End Patch",
+    ));
+    h.mock.enqueue(assistant_message("r2", "moved"));
+    h.turn_with(&thread, "go", workspace_only()).await;
+    assert_eq!(h.turn_completed().await["status"], "completed");
+
+    assert!(!h.cwd.join("a.txt").exists(), "the source must be gone");
+    assert_eq!(
+        std::fs::read_to_string(h.cwd.join("b.txt")).unwrap(),
+        "keep\nnew\n"
+    );
+    let done = h.items("item/completed", "fileChange");
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["id"], "mv1");
+    assert_eq!(done[0]["status"], "completed");
+    let changes = done[0]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert_eq!(
+        changes[0]["path"],
+        h.cwd.join("a.txt").display().to_string()
+    );
+    assert_eq!(
+        changes[0]["kind"],
+        json!({"type": "update", "move_path": h.cwd.join("b.txt").display().to_string()})
+    );
+    assert_eq!(changes[0]["diff"], "@@ -1,2 +1,2 @@\n keep\n-old\n+new\n");
+    let out = h.output_text("mv1");
+    assert!(out.starts_with("Exit code: 0\n"), "{out}");
+    assert!(out.contains("M b.txt\n"), "{out}");
+    let diffs = h.seen("turn/diff/updated");
+    assert!(!diffs.is_empty(), "a turn/diff/updated for the move");
+    let last = diffs.last().unwrap()["diff"].as_str().unwrap();
+    // The diff shows the source losing `old` and the destination holding `new` (as a rename
+    // or as a delete plus an add).
+    assert!(last.contains("--- a/a.txt\n"), "{last}");
+    assert!(last.contains("+++ b/b.txt\n"), "{last}");
+    assert!(last.contains("\n-old\n"), "{last}");
+    assert!(last.contains("\n+new\n"), "{last}");
+}

@@ -290,3 +290,32 @@ async fn background_stragglers_are_killed_after_exit() {
         live_group_members(pgid)
     );
 }
+
+#[tokio::test]
+async fn an_already_cancelled_token_never_spawns() {
+    let dir = scratch_dir();
+    let marker = dir.path().join("ran");
+    let req = request(
+        &["sh", "-c", "touch ran; echo started"],
+        dir.path(),
+        SandboxPolicy::DangerFullAccess,
+    );
+    let (tx, mut rx) = mpsc::channel(16);
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(10), run(req, Some(tx), cancel))
+        .await
+        .unwrap();
+    match result {
+        Err(ExecError::Cancelled { partial }) => {
+            // Never spawned: no exit status, no time spent, no output.
+            assert_eq!(partial.exit_code, -1);
+            assert_eq!(partial.duration, Duration::ZERO);
+            assert_eq!(partial.aggregated_output, "");
+        }
+        other => panic!("expected Cancelled, got {other:?}"),
+    }
+    // No output was ever streamed and the command left no trace.
+    assert!(rx.recv().await.is_none());
+    assert!(!marker.exists(), "the command ran although cancelled");
+}
