@@ -1,5 +1,5 @@
 //! On-disk layout of `$CODEX_HOME`: rollout file names, date directories, the archive
-//! directory, the directory walk used by reconciliation, and directory fsync.
+//! directory, relative-path helpers and directory fsync (listing lives in `walk.rs`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -76,65 +76,12 @@ pub(crate) fn parse_timestamp_ms(s: &str) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-/// A rollout file found by the walk.
-#[derive(Debug, Clone)]
-pub(crate) struct DiskFile {
-    /// Path relative to the home, '/'-separated.
-    pub rel: String,
-    pub size: i64,
-    pub mtime_ns: i64,
-}
-
 pub(crate) fn mtime_ns(meta: &fs::Metadata) -> i64 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-/// Every rollout file under `sessions/` (date dirs, any depth up to 4) and the flat
-/// `archived_sessions/`, with size and mtime. Unreadable directories are logged and skipped.
-pub(crate) fn walk(home: &Path) -> Vec<DiskFile> {
-    let mut out = Vec::new();
-    walk_dir(home, Path::new(SESSIONS_DIR), 4, &mut out);
-    walk_dir(home, Path::new(ARCHIVED_DIR), 0, &mut out);
-    out
-}
-
-fn walk_dir(home: &Path, rel: &Path, depth_left: u32, out: &mut Vec<DiskFile>) {
-    let entries = match fs::read_dir(home.join(rel)) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
-        Err(e) => {
-            tracing::warn!(dir = %home.join(rel).display(), error = %e, "cannot read directory");
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else {
-            continue;
-        };
-        let child = rel.join(name);
-        if file_type.is_dir() {
-            if depth_left > 0 {
-                walk_dir(home, &child, depth_left - 1, out);
-            }
-        } else if file_type.is_file() && is_rollout_file_name(name) {
-            let Ok(meta) = entry.metadata() else {
-                continue;
-            };
-            out.push(DiskFile {
-                rel: rel_string(&child),
-                size: i64::try_from(meta.len()).unwrap_or(i64::MAX),
-                mtime_ns: mtime_ns(&meta),
-            });
-        }
-    }
 }
 
 /// '/'-joined relative path (the index stores paths relative to the home so a moved home still works).

@@ -1,27 +1,33 @@
 //! `codex-store`: the durable thread store. Rollout files under `$CODEX_HOME/sessions`
 //! (JSONL, compatible with the official binary) are the source of truth; a SQLite index
 //! (`state_index.sqlite`) answers lookups and paginated listings and is reconciled with
-//! the files on every open.
+//! the files on every open (directories first, then every file in the background).
 
+mod background;
 mod cursor;
+mod dir_index;
 mod error;
 mod handles;
+mod incremental;
 mod index;
+mod index_paths;
 mod layout;
 mod lifecycle;
 mod line;
 mod reconcile;
 mod session_index;
+mod settle;
 mod store;
 mod summary;
 mod types;
+mod walk;
 mod write;
 
 pub use error::StoreError;
 pub use store::Store;
 pub use types::{
-    ListPage, ListQuery, LoadedThread, NewThread, ReconcileStats, RolloutEntry, RolloutLine,
-    SkippedLine, SortKey, ThreadRecord,
+    BackgroundReconcile, ListPage, ListQuery, LoadedThread, NewThread, ReconcileStats,
+    RolloutEntry, RolloutLine, SkippedLine, SortKey, ThreadRecord,
 };
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::error::{IoContext, StoreError};
 use crate::handles::lock;
 use crate::types::{LoadedThread, RolloutEntry, SkippedLine, ThreadRecord};
-use crate::{index, layout, line, session_index, Store};
+use crate::{dir_index, index, layout, line, session_index, Store};
 
 impl Store {
     /// Every line of the thread's rollout. Unparsable lines (e.g. a torn last line) are
@@ -108,6 +108,7 @@ impl Store {
         {
             let db = lock(&self.inner.db);
             index::relocate(&db, thread_id, &rel)?;
+            dir_index::note_own_dir(&db, &layout::rel_string(&rel_dir))?;
         }
         self.require(thread_id)
     }

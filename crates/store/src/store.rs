@@ -1,17 +1,22 @@
 //! The `Store` handle: opening (with index validation, rebuild and reconciliation),
-//! lookups and listing. Writing and lifecycle operations live in `write.rs` / `lifecycle.rs`.
+//! lookups and listing. Writing and lifecycle operations live in `write.rs` / `lifecycle.rs`;
+//! the per-file pass that follows a fast open runs in `background.rs`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::background::{self, Control};
 use crate::error::{IoContext, StoreError};
 use crate::handles::{lock, Slots};
-use crate::reconcile::reconcile;
-use crate::types::{ListPage, ListQuery, ReconcileStats, ThreadRecord};
-use crate::{index, layout};
+use crate::incremental::reconcile_incremental;
+use crate::reconcile::{rebuild, reconcile};
+use crate::types::{BackgroundReconcile, ListPage, ListQuery, ReconcileStats, ThreadRecord};
+use crate::{index, layout, settle};
 
 /// Durable thread store rooted at `$CODEX_HOME`. Cheap to clone; all methods are synchronous
 /// and safe to call concurrently from many threads.
@@ -24,11 +29,34 @@ pub(crate) struct Inner {
     pub(crate) home: PathBuf,
     pub(crate) db_path: PathBuf,
     /// Lock order: a thread's slot lock may be held while taking this one, never the reverse.
-    pub(crate) db: Mutex<Connection>,
-    pub(crate) slots: Slots,
+    /// Shared with the background reconciliation thread.
+    pub(crate) db: Arc<Mutex<Connection>>,
+    pub(crate) slots: Arc<Slots>,
     /// Serializes appends to `session_index.jsonl` within the process.
     pub(crate) names_lock: Mutex<()>,
-    pub(crate) last_reconcile: Mutex<ReconcileStats>,
+    /// Shared with the background thread, which may rebuild a damaged index.
+    pub(crate) last_reconcile: Arc<Mutex<ReconcileStats>>,
+    pub(crate) background: Arc<Control>,
+    background_thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Inner {
+    /// Stops the background thread (if any) and waits for it: it checks the flag between
+    /// directories and files and commits in short batches, so this is quick.
+    fn stop_background(&self) {
+        self.background.cancel();
+        if let Some(handle) = lock(&self.background_thread).take() {
+            if handle.join().is_err() {
+                tracing::warn!("background reconciliation thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_background();
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -42,6 +70,13 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating directories) the store under `codex_home`, validates or rebuilds the
     /// SQLite index and reconciles it with the rollout files on disk.
+    ///
+    /// With an index that recorded the tree before, only directories are stat'ed: those
+    /// whose stamp changed (threads created, removed or renamed behind our back) are listed
+    /// and their files reconciled before this returns. A background pass then stats every
+    /// file to catch in-place changes by other processes, after checking the integrity of
+    /// the existing index (a damaged one is rebuilt there); see
+    /// [`Store::wait_background_reconcile`].
     pub fn open(codex_home: &Path) -> Result<Store, StoreError> {
         for dir in [layout::SESSIONS_DIR, layout::ARCHIVED_DIR] {
             let dir = codex_home.join(dir);
@@ -59,29 +94,76 @@ impl Store {
                 (index::create_fresh(&db_path)?, true)
             }
         };
-        let mut stats = match reconcile(&mut conn, &home) {
-            Ok(stats) => stats,
+        let first = if rebuilt {
+            reconcile(&mut conn, &home).map(|s| (s, false))
+        } else {
+            reconcile_fast_or_full(&mut conn, &home)
+        };
+        let (mut stats, fast) = match first {
+            Ok(done) => done,
             Err(StoreError::Index(e)) => {
                 tracing::warn!(error = %e, "thread index unusable during reconciliation; rebuilding");
                 drop(conn);
                 conn = index::create_fresh(&db_path)?;
                 rebuilt = true;
-                reconcile(&mut conn, &home)?
+                (reconcile(&mut conn, &home)?, false)
             }
             Err(e) => return Err(e),
         };
         stats.rebuilt = rebuilt;
         tracing::debug!(?stats, "thread index reconciled");
+        let plan = background::Plan {
+            // A fresh index was just written by us; an existing one is checked off the
+            // critical path (the check reads the whole file).
+            check_integrity: !rebuilt,
+            // Files in directories that were not listed have not been stat'ed yet.
+            per_file: fast && stats.dirs_rescanned < stats.dirs_checked,
+        };
+        let inner = Inner {
+            home,
+            db_path,
+            db: Arc::new(Mutex::new(conn)),
+            slots: Arc::new(Slots::default()),
+            names_lock: Mutex::new(()),
+            last_reconcile: Arc::new(Mutex::new(stats)),
+            background: Arc::new(Control::new(if plan.runs_pass() {
+                BackgroundReconcile::Running
+            } else {
+                BackgroundReconcile::NotStarted
+            })),
+            background_thread: Mutex::new(None),
+        };
+        // A long (e.g. cold) reconciliation may have outlived the racy window of the stamps
+        // it took; proving them now lets the next open skip those directories.
+        if let Err(e) = settle::settle_ready(&inner.home, &inner.db) {
+            tracing::debug!(error = %e, "settling directory stamps failed");
+        }
+        match background::spawn(&inner, plan) {
+            Ok(handle) => *lock(&inner.background_thread) = Some(handle),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start background reconciliation");
+                if plan.runs_pass() {
+                    inner.background.cancel();
+                    inner.background.set(BackgroundReconcile::Failed(format!(
+                        "cannot start thread: {e}"
+                    )));
+                }
+            }
+        }
         Ok(Store {
-            inner: Arc::new(Inner {
-                home,
-                db_path,
-                db: Mutex::new(conn),
-                slots: Slots::default(),
-                names_lock: Mutex::new(()),
-                last_reconcile: Mutex::new(stats),
-            }),
+            inner: Arc::new(inner),
         })
+    }
+
+    /// State of the background per-file pass started by `open`.
+    pub fn background_reconcile(&self) -> BackgroundReconcile {
+        self.inner.background.state()
+    }
+
+    /// Waits (at most `timeout`) until the background per-file pass started by `open` is no
+    /// longer running, and returns its state (`Running` if the timeout passed first).
+    pub fn wait_background_reconcile(&self, timeout: Duration) -> BackgroundReconcile {
+        self.inner.background.wait(timeout)
     }
 
     /// The (canonicalized) home directory.
@@ -94,8 +176,11 @@ impl Store {
         *lock(&self.inner.last_reconcile)
     }
 
-    /// Re-runs reconciliation against the files on disk (e.g. after another process wrote).
+    /// Re-runs the full reconciliation (every directory listed, every file stat'ed) against
+    /// the files on disk, e.g. after another process wrote. Supersedes a background pass
+    /// that is still running.
     pub fn reconcile(&self) -> Result<ReconcileStats, StoreError> {
+        self.inner.stop_background();
         let mut db = lock(&self.inner.db);
         let stats = reconcile(&mut db, &self.inner.home)?;
         *lock(&self.inner.last_reconcile) = stats;
@@ -104,12 +189,9 @@ impl Store {
 
     /// Discards the index and rebuilds it from every rollout file.
     pub fn rebuild_index(&self) -> Result<ReconcileStats, StoreError> {
+        self.inner.stop_background();
         let mut db = lock(&self.inner.db);
-        // Close the old connection before deleting its files.
-        drop(std::mem::replace(&mut *db, Connection::open_in_memory()?));
-        *db = index::create_fresh(&self.inner.db_path)?;
-        let mut stats = reconcile(&mut db, &self.inner.home)?;
-        stats.rebuilt = true;
+        let stats = rebuild(&mut db, &self.inner.db_path, &self.inner.home)?;
         *lock(&self.inner.last_reconcile) = stats;
         Ok(stats)
     }
@@ -129,5 +211,17 @@ impl Store {
     pub fn list(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
         let db = lock(&self.inner.db);
         index::list(&db, &self.inner.home, query)
+    }
+}
+
+/// The fast open when the tree was recorded before, else the full reconciliation;
+/// `true` with the fast one.
+fn reconcile_fast_or_full(
+    conn: &mut Connection,
+    home: &Path,
+) -> Result<(ReconcileStats, bool), StoreError> {
+    match reconcile_incremental(conn, home)? {
+        Some(stats) => Ok((stats, true)),
+        None => Ok((reconcile(conn, home)?, false)),
     }
 }

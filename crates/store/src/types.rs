@@ -139,10 +139,11 @@ pub struct ListPage {
     pub next_cursor: Option<String>,
 }
 
-/// What the last index reconciliation (or rebuild) did.
+/// What an index reconciliation (or rebuild) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReconcileStats {
-    /// Rollout files found on disk.
+    /// Rollout files found on disk. After the fast open (directory stamps), this counts the
+    /// indexed files plus the unusable ones met in re-listed directories.
     pub files_seen: usize,
     /// Files read and (re-)indexed because they were new or their size/mtime changed.
     pub reindexed: usize,
@@ -152,4 +153,27 @@ pub struct ReconcileStats {
     pub skipped: usize,
     /// Whether the index was rebuilt from scratch (missing, corrupt or old schema).
     pub rebuilt: bool,
+    /// Directories whose stamp (mtime, inode) was checked.
+    pub dirs_checked: usize,
+    /// Directories listed because they were new, changed, or their recorded stamp could
+    /// not prove them unchanged. A full reconciliation lists every directory.
+    pub dirs_rescanned: usize,
+    /// Rollout files whose size and mtime were read (`stat`).
+    pub files_statted: usize,
+}
+
+/// State of the per-file pass that [`crate::Store::open`] starts on a background thread
+/// after a fast open, to catch files changed in place by other processes (appends do not
+/// change directory mtimes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackgroundReconcile {
+    /// No pass was needed: the open itself stat'ed every file.
+    NotStarted,
+    Running,
+    /// Finished; what it changed in the index.
+    Finished(ReconcileStats),
+    /// Stopped early: the store was dropped, or `reconcile` / `rebuild_index` superseded it.
+    Cancelled,
+    /// Stopped by an error (also logged); the index is as correct as before the pass.
+    Failed(String),
 }

@@ -15,7 +15,7 @@ use crate::handles::{lock, OpenFile, Slot};
 use crate::index::{self, AppendUpdate, Row};
 use crate::summary::{self, Accum, FileSummary, MetaInfo};
 use crate::types::{NewThread, RolloutEntry, RolloutLine, ThreadRecord};
-use crate::{layout, line, Store};
+use crate::{dir_index, layout, line, Store};
 
 /// The `session_meta` payload for a new thread, with the official field names.
 fn meta_payload(new: &NewThread) -> Value {
@@ -141,6 +141,7 @@ impl Store {
                     mtime_ns: layout::mtime_ns(&stat),
                 },
             )?;
+            dir_index::note_own_dir(&db, &layout::rel_string(&rel_dir))?;
         }
         slot.open = Some(OpenFile {
             file,

@@ -2,6 +2,7 @@
 
 mod concurrency;
 mod durability;
+mod fast_open;
 mod helpers;
 mod lifecycle;
 mod listing;

@@ -1,10 +1,11 @@
 //! Manual scale check (ignored by default; run with
 //! `cargo test -p codex-store --release -- --ignored scale --nocapture`):
-//! 100,000 rollout files written behind the store's back, then a cold build and a warm reopen.
+//! 100,000 rollout files written behind the store's back, then a cold build and a warm reopen
+//! (directory stamps only), the background per-file pass, and listing.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use codex_store::{ListQuery, Store};
+use codex_store::{BackgroundReconcile, ListQuery, Store};
 
 #[test]
 #[ignore = "slow manual scale check"]
@@ -19,13 +20,9 @@ fn scale_100k_threads() {
     let t = Instant::now();
     for i in 0..n {
         let id = format!("00000000-0000-7000-8000-{i:012}");
-        let body = format!(
-            "{{\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ordinal\":0,\"type\":\"session_meta\",\"payload\":{{\"id\":\"{id}\",\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"cwd\":\"/w/{}\",\"originator\":\"o\",\"cli_version\":\"1\",\"source\":\"vscode\",\"model_provider\":\"p\"}}}}\n{{\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ordinal\":1,\"type\":\"event_msg\",\"payload\":{{\"type\":\"user_message\",\"message\":\"hello {i}\"}}}}\n",
-            i % 10
-        );
         std::fs::write(
             dir.join(format!("rollout-2026-01-01T00-00-00-{id}.jsonl")),
-            body,
+            rollout(&id, i),
         )
         .unwrap();
     }
@@ -47,6 +44,14 @@ fn scale_100k_threads() {
     );
     assert_eq!(store.last_reconcile().reindexed, 0);
     let t = Instant::now();
+    let page = store.list(&ListQuery::default()).unwrap();
+    eprintln!("first page after open: {:?}", t.elapsed());
+    assert_eq!(page.data.len(), 25);
+    let t = Instant::now();
+    let bg = store.wait_background_reconcile(Duration::from_secs(120));
+    eprintln!("background pass: {:?} more: {bg:?}", t.elapsed());
+    assert!(matches!(bg, BackgroundReconcile::Finished(s) if s.reindexed == 0));
+    let t = Instant::now();
     let mut q = ListQuery {
         limit: Some(100),
         ..ListQuery::default()
@@ -66,4 +71,30 @@ fn scale_100k_threads() {
         })
         .unwrap();
     eprintln!("search: {:?} ({} rows)", t.elapsed(), page.data.len());
+    drop(store);
+
+    // Another process adds a thread to the big directory: that directory is re-listed.
+    let id = "00000000-0000-7000-8000-999999999999";
+    std::fs::write(
+        dir.join(format!("rollout-2026-01-01T00-00-00-{id}.jsonl")),
+        rollout(id, 0),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let store = Store::open(home.path()).unwrap();
+    eprintln!(
+        "open after a file was added to the {n}-file directory: {:?} {:?}",
+        t.elapsed(),
+        store.last_reconcile()
+    );
+    assert_eq!(store.last_reconcile().dirs_rescanned, 1);
+    assert_eq!(store.last_reconcile().reindexed, 1);
+    assert!(store.get(id).unwrap().is_some());
+}
+
+fn rollout(id: &str, i: usize) -> String {
+    format!(
+        "{{\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ordinal\":0,\"type\":\"session_meta\",\"payload\":{{\"id\":\"{id}\",\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"cwd\":\"/w/{}\",\"originator\":\"o\",\"cli_version\":\"1\",\"source\":\"vscode\",\"model_provider\":\"p\"}}}}\n{{\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ordinal\":1,\"type\":\"event_msg\",\"payload\":{{\"type\":\"user_message\",\"message\":\"hello {i}\"}}}}\n",
+        i % 10
+    )
 }
