@@ -31,6 +31,8 @@ pub(crate) struct Inner {
     pub client: ClientHandle,
     pub threads: Mutex<HashMap<String, Arc<LoadedThread>>>,
     pub client_info: Mutex<(String, String)>,
+    /// The user agent for the current client, computed once per `initialize`.
+    pub user_agent: Mutex<String>,
     /// Cancels every running turn when the connection ends.
     pub shutdown: CancellationToken,
     pub tasks: tokio_util::task::TaskTracker,
@@ -87,6 +89,7 @@ impl Runtime {
                 client,
                 threads: Mutex::new(HashMap::new()),
                 client_info: Mutex::new(("codex".into(), codex_protocol::SERVER_VERSION.into())),
+                user_agent: Mutex::new(user_agent("codex", codex_protocol::SERVER_VERSION)),
                 shutdown: CancellationToken::new(),
                 tasks: tokio_util::task::TaskTracker::new(),
             }),
@@ -105,6 +108,9 @@ impl Runtime {
         if let Ok(mut ci) = self.inner.client_info.lock() {
             *ci = (name.to_string(), version.to_string());
         }
+        if let Ok(mut ua) = self.inner.user_agent.lock() {
+            *ua = user_agent(name, version);
+        }
     }
 
     pub fn originator(&self) -> String {
@@ -116,13 +122,11 @@ impl Runtime {
     }
 
     pub fn user_agent(&self) -> String {
-        let (name, version) = self
-            .inner
-            .client_info
+        self.inner
+            .user_agent
             .lock()
-            .map(|c| c.clone())
-            .unwrap_or_default();
-        user_agent(&name, &version)
+            .map(|ua| ua.clone())
+            .unwrap_or_default()
     }
 
     /// Warnings sent to a client right after `initialize`: today, a kernel without the sandbox
