@@ -378,16 +378,16 @@ impl Runtime {
         self.apply_settings(&mut settings, &p.settings)?;
         let id = new_id();
         let new = self.new_thread_record(&id, &settings, Some(p.thread_id.clone()));
-        let record = if source.ephemeral {
+        if source.ephemeral {
             return Err(CoreError::InvalidRequest(
                 "cannot fork an ephemeral thread".into(),
             ));
-        } else {
-            self.inner
-                .store
-                .fork(&p.thread_id, new)
-                .map_err(CoreError::from_store)?
-        };
+        }
+        let record = self
+            .inner
+            .store
+            .fork(&p.thread_id, new)
+            .map_err(CoreError::from_store)?;
         let forked = self.load(&record.id).await?;
         forked.state.lock().await.settings = settings.clone();
         let view = self

@@ -53,7 +53,6 @@ pub struct LoadedThread {
 
 impl LoadedThread {
     pub fn new(record: ThreadRecord, settings: ThreadSettings, ephemeral: bool) -> Arc<Self> {
-        let project_docs = None;
         Arc::new(LoadedThread {
             id: record.id.clone(),
             ephemeral,
@@ -63,7 +62,7 @@ impl LoadedThread {
                 history: Vec::new(),
                 usage: ThreadTokenUsage::default(),
                 active: None,
-                project_docs,
+                project_docs: None,
                 approved_commands: HashSet::new(),
                 approved_patch_paths: HashSet::new(),
                 tools: Arc::new(crate::tools::ThreadTools::default()),

@@ -35,9 +35,3 @@ pub use model::*;
 pub use notification::*;
 pub use thread::*;
 pub use turn::*;
-
-/// An empty JSON object result (`{}`), used by methods that only acknowledge.
-#[derive(
-    Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-pub struct EmptyResponse {}
