@@ -1,5 +1,6 @@
 //! Test modules, one per area of the protocol.
 
+mod exec;
 pub mod harness;
 mod list_scale;
 mod models;
