@@ -186,6 +186,14 @@ pub async fn apply(scope: &mut CallScope, item_id: &str, patch_text: &str, cwd: 
     }
     if let Ok(mut diff) = ctx.tools.diff.lock() {
         diff.track(&ctx.turn_id, &paths);
+        for c in &preview.changes {
+            if let FileChangeKind::Update {
+                move_path: Some(dest),
+            } = &c.kind
+            {
+                diff.track_move(&ctx.turn_id, &c.path, dest);
+            }
+        }
     }
     let result = codex_apply_patch::apply_patch(&patch, cwd, &write_policy);
     let (status, text) = match result {
