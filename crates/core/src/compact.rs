@@ -122,6 +122,9 @@ impl TurnRun {
             let mut st = self.thread.state.lock().await;
             let replacement = replacement_history(&st.history, &summary);
             st.history = replacement.clone();
+            // The last response measured the old, long history; the next check must not
+            // compact again because of it.
+            st.usage.last = codex_protocol::v2::TokenUsageBreakdown::default();
             replacement
         };
         self.persist(vec![rollout::compacted(&summary, &replacement)]);

@@ -15,6 +15,8 @@ pub struct Rebuilt {
     pub turns: Vec<Turn>,
     pub usage: Option<ThreadTokenUsage>,
     pub last_model: Option<String>,
+    pub base_instructions: Option<String>,
+    pub developer_instructions: Option<String>,
 }
 
 /// Prefixes of messages the runtime injects as context; they are rebuilt per request, so they
@@ -74,6 +76,13 @@ pub fn rebuild(lines: &[RolloutLine]) -> Rebuilt {
                 if let Some(m) = p["model"].as_str() {
                     out.last_model = Some(m.to_string());
                 }
+                out.developer_instructions =
+                    p["developer_instructions"].as_str().map(str::to_string);
+            }
+            "session_meta" => {
+                if let Some(text) = p["base_instructions"]["text"].as_str() {
+                    out.base_instructions = Some(text.to_string());
+                }
             }
             "event_msg" => {
                 if let Some(item) = legacy_item(p, line.ordinal) {
@@ -97,6 +106,52 @@ pub fn rebuild(lines: &[RolloutLine]) -> Rebuilt {
     for turn in &mut out.turns {
         if turn.status == TurnStatus::InProgress {
             turn.status = TurnStatus::Interrupted;
+        }
+    }
+    out
+}
+
+/// The history as the model must see it: every tool call has an output right after it (a call
+/// whose output was never recorded, because the process died or the thread was forked while the
+/// tool ran, gets an "aborted" one), and outputs whose call is missing are dropped. The API
+/// rejects a request that breaks either rule, which would wedge the thread for good.
+pub fn for_prompt(history: &[Value]) -> Vec<Value> {
+    let output_kind = |item: &Value| match item["type"].as_str() {
+        Some("function_call_output") => Some("function_call_output"),
+        Some("custom_tool_call_output") => Some("custom_tool_call_output"),
+        _ => None,
+    };
+    let call_output_kind = |item: &Value| match item["type"].as_str() {
+        Some("function_call") | Some("local_shell_call") => Some("function_call_output"),
+        Some("custom_tool_call") => Some("custom_tool_call_output"),
+        _ => None,
+    };
+    let call_ids: std::collections::HashSet<&str> = history
+        .iter()
+        .filter(|i| call_output_kind(i).is_some())
+        .filter_map(|i| i["call_id"].as_str())
+        .collect();
+    let output_ids: std::collections::HashSet<&str> = history
+        .iter()
+        .filter(|i| output_kind(i).is_some())
+        .filter_map(|i| i["call_id"].as_str())
+        .collect();
+    let mut out = Vec::with_capacity(history.len());
+    for item in history {
+        if output_kind(item).is_some() {
+            if item["call_id"]
+                .as_str()
+                .is_some_and(|id| call_ids.contains(id))
+            {
+                out.push(item.clone());
+            }
+            continue;
+        }
+        out.push(item.clone());
+        if let (Some(kind), Some(id)) = (call_output_kind(item), item["call_id"].as_str()) {
+            if !output_ids.contains(id) {
+                out.push(serde_json::json!({"type": kind, "call_id": id, "output": "aborted"}));
+            }
         }
     }
     out
@@ -319,6 +374,38 @@ mod tests {
             matches!(&r.turns[0].items[1], ThreadItem::AgentMessage { text, .. } if text == "yo")
         );
         assert_eq!(r.turns[1].status, TurnStatus::Interrupted);
+    }
+
+    #[test]
+    fn dangling_calls_get_aborted_outputs_and_orphan_outputs_go() {
+        let history = vec![
+            json!({"type": "function_call", "call_id": "a", "name": "exec_command", "arguments": "{}"}),
+            json!({"type": "message", "role": "user", "content": []}),
+            json!({"type": "function_call_output", "call_id": "zzz", "output": "orphan"}),
+            json!({"type": "custom_tool_call", "call_id": "b", "name": "apply_patch", "input": ""}),
+            json!({"type": "custom_tool_call_output", "call_id": "b", "output": "ok"}),
+        ];
+        let fixed = for_prompt(&history);
+        let kinds: Vec<(&str, &str)> = fixed
+            .iter()
+            .map(|i| {
+                (
+                    i["type"].as_str().unwrap(),
+                    i["call_id"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("function_call", "a"),
+                ("function_call_output", "a"),
+                ("message", ""),
+                ("custom_tool_call", "b"),
+                ("custom_tool_call_output", "b"),
+            ]
+        );
+        assert_eq!(fixed[1]["output"], "aborted");
     }
 
     #[test]

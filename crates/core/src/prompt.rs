@@ -133,7 +133,7 @@ fn environment_context(s: &ThreadSettings) -> String {
 /// The request body for one sampling request.
 pub fn request_body(p: &PromptParts<'_>) -> Value {
     let mut input = context_messages(p.settings, p.project_docs);
-    input.extend(p.history.iter().cloned());
+    input.extend(crate::history::for_prompt(p.history));
     let mut body = json!({
         "model": p.settings.model,
         "input": input,

@@ -41,6 +41,7 @@ pub fn turn_context(turn_id: &str, s: &ThreadSettings) -> RolloutEntry {
             "approval_policy": approval_policy_name(&s.approval_policy),
             "sandbox_policy": sandbox_policy_rollout(&s.sandbox),
             "model": s.model,
+            "developer_instructions": s.developer_instructions,
             "effort": s.effort,
             "summary": s.summary.map(|x| serde_json::to_value(x).unwrap_or(Value::Null)).unwrap_or(json!("auto")),
         }),

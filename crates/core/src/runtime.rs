@@ -180,6 +180,13 @@ impl Runtime {
         if let Some(model) = rebuilt.last_model.clone().or(loaded.record.model.clone()) {
             settings.model = model;
         }
+        // Instructions the thread was started with outlive restarts.
+        if let Some(base) = rebuilt.base_instructions.clone() {
+            settings.base_instructions = Some(base);
+        }
+        if let Some(dev) = rebuilt.developer_instructions.clone() {
+            settings.developer_instructions = Some(dev);
+        }
         let thread = LoadedThread::new(loaded.record, settings, false);
         {
             let mut st = thread.state.lock().await;
@@ -188,12 +195,13 @@ impl Runtime {
             st.project_docs =
                 crate::prompt::project_docs(&st.settings.cwd, base.project_doc_max_bytes);
         }
-        // Another request may have loaded it meanwhile; keep the first.
-        if let Some(existing) = self.loaded(id) {
-            return Ok(existing);
-        }
-        self.insert_loaded(thread.clone());
-        Ok(thread)
+        // Another request may have loaded it meanwhile; the first one in the map wins.
+        let mut threads = self
+            .inner
+            .threads
+            .lock()
+            .map_err(|_| CoreError::Internal("thread table poisoned".into()))?;
+        Ok(threads.entry(id.to_string()).or_insert(thread).clone())
     }
 
     /// Applies thread/start-style settings params onto settings.
@@ -324,34 +332,33 @@ impl Runtime {
         thread: &LoadedThread,
         include_turns: bool,
     ) -> Result<Thread, CoreError> {
-        let st = thread.state.lock().await;
-        let turns = if include_turns && !thread.ephemeral {
-            let loaded = self
-                .inner
-                .store
-                .load(&thread.id)
-                .map_err(CoreError::from_store)?;
-            let mut turns = history::rebuild(&loaded.lines).turns;
-            mark_active(&mut turns, st.active.as_ref().map(|a| a.turn_id.as_str()));
-            turns
-        } else {
-            Vec::new()
+        // Copy what is needed and release the state lock before reading the file, so a running
+        // turn is never held up by a large read.
+        let (active_turn, status, record) = {
+            let st = thread.state.lock().await;
+            let active = st.active.as_ref().map(|a| a.turn_id.clone());
+            (active, st.status.clone(), st.record.clone())
         };
-        let record = if thread.ephemeral {
-            st.record.clone()
-        } else {
-            self.inner
-                .store
-                .get(&thread.id)
-                .map_err(CoreError::from_store)?
-                .unwrap_or_else(|| st.record.clone())
-        };
-        Ok(wire_thread(
-            &record,
-            st.status.clone(),
-            turns,
-            thread.ephemeral,
-        ))
+        if thread.ephemeral {
+            return Ok(wire_thread(&record, status, Vec::new(), true));
+        }
+        let store = self.inner.store.clone();
+        let id = thread.id.clone();
+        let (turns, fresh) = tokio::task::spawn_blocking(move || {
+            let turns = if include_turns {
+                let loaded = store.load(&id)?;
+                history::rebuild(&loaded.lines).turns
+            } else {
+                Vec::new()
+            };
+            Ok::<_, codex_store::StoreError>((turns, store.get(&id)?))
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("reading the thread: {e}")))?
+        .map_err(CoreError::from_store)?;
+        let mut turns = turns;
+        mark_active(&mut turns, active_turn.as_deref());
+        Ok(wire_thread(&fresh.unwrap_or(record), status, turns, false))
     }
 
     pub async fn resume_thread(
@@ -584,6 +591,17 @@ impl Runtime {
         crate::input::validate(&p.input)?;
         let thread = self.load(&p.thread_id).await?;
         let mut st = thread.state.lock().await;
+        // A turn that is ending takes no more input: wait for it, then start a new one.
+        while let Some(active) = st.active.as_ref().filter(|a| a.closing) {
+            let mut finished = active.finished.subscribe();
+            drop(st);
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                finished.wait_for(|done| *done),
+            )
+            .await;
+            st = thread.state.lock().await;
+        }
         if let Some(active) = &st.active {
             if active.kind == TurnKind::Regular {
                 if let Ok(mut pending) = active.pending_input.lock() {
@@ -658,6 +676,7 @@ impl Runtime {
             pending_input: pending.clone(),
             finished: finished.clone(),
             started_at,
+            closing: false,
         });
         st.status = ThreadStatus::Active {
             active_flags: Vec::new(),
@@ -693,6 +712,9 @@ impl Runtime {
                 "expected active turn id `{}` but found `{}`",
                 p.expected_turn_id, active.turn_id
             )));
+        }
+        if active.closing {
+            return Err(CoreError::InvalidRequest("no active turn to steer".into()));
         }
         if active.kind != TurnKind::Regular {
             return Err(CoreError::InvalidRequest(

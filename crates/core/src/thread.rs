@@ -26,6 +26,9 @@ pub struct ActiveTurn {
     /// Becomes true once the turn task has recorded its end.
     pub finished: Arc<tokio::sync::watch::Sender<bool>>,
     pub started_at: i64,
+    /// Set (under the thread-state lock) once the turn has decided to end: input can no longer
+    /// join it, so a `turn/start` waits for it and starts a new turn instead.
+    pub closing: bool,
 }
 
 pub struct ThreadState {

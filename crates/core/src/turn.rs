@@ -92,6 +92,7 @@ impl TurnLaunch {
             items: Vec::new(),
             turn_usage: ThreadTokenUsage::default(),
             last_agent_message: None,
+            attempt: None,
             persist_error: None,
             model: None,
             started: Instant::now(),
@@ -131,6 +132,10 @@ pub(crate) struct TurnRun {
     pub items: Vec<ThreadItem>,
     turn_usage: ThreadTokenUsage,
     last_agent_message: Option<String>,
+    /// What the model response being streamed has completed so far. Clients see each item as
+    /// it completes, but it is recorded (rollout, turn items) only when the response completes,
+    /// so a retried stream does not record the failed attempt's items twice.
+    attempt: Option<AttemptItems>,
     persist_error: Option<String>,
     model: Option<ModelClient>,
     started: Instant,
@@ -253,8 +258,16 @@ impl TurnRun {
             completed_ms,
         )];
         entries.extend(rollout::legacy_message_event(&item));
-        self.persist(entries);
-        self.items.push(item);
+        match &mut self.attempt {
+            Some(attempt) => {
+                attempt.entries.extend(entries);
+                attempt.items.push(item);
+            }
+            None => {
+                self.persist(entries);
+                self.items.push(item);
+            }
+        }
     }
 
     /// Appends items to the model-facing history and the rollout.
@@ -331,6 +344,9 @@ impl TurnRun {
             let calls: Vec<ToolCall> = outputs.iter().filter_map(ToolCall::from_item).collect();
             self.record_history(outputs).await;
             if calls.is_empty() {
+                // Decide under the thread-state lock, where input joins a turn: either the
+                // pending input runs now, or the turn closes to new input.
+                let mut st = self.thread.state.lock().await;
                 let has_pending = self
                     .pending_input
                     .lock()
@@ -338,6 +354,9 @@ impl TurnRun {
                     .unwrap_or(false);
                 if has_pending {
                     continue;
+                }
+                if let Some(active) = st.active.as_mut().filter(|a| a.turn_id == self.turn_id) {
+                    active.closing = true;
                 }
                 return Outcome::Completed;
             }
@@ -356,6 +375,22 @@ impl TurnRun {
     /// One model exchange: streams a response, emitting message and reasoning items when
     /// `emit_items`, and returns the response's output items (authoritative, from `.done`).
     pub async fn exchange(&mut self, body: Value, emit_items: bool) -> Result<Vec<Value>, Stop> {
+        self.attempt = Some(AttemptItems::default());
+        let result = self.stream_response(body, emit_items).await;
+        let attempt = self.attempt.take().unwrap_or_default();
+        // Only a completed response is recorded; an interrupted or failed one is not part of
+        // the history the model will see either.
+        if result.is_ok() {
+            self.persist(attempt.entries);
+            self.items.extend(attempt.items);
+            if attempt.last_agent_message.is_some() {
+                self.last_agent_message = attempt.last_agent_message;
+            }
+        }
+        result
+    }
+
+    async fn stream_response(&mut self, body: Value, emit_items: bool) -> Result<Vec<Value>, Stop> {
         let Some(model) = self.model.clone() else {
             return Err(Stop::Failed(TurnError::new(
                 "no model client",
@@ -476,6 +511,7 @@ impl TurnRun {
                 } => {
                     // The failed attempt's partial output is discarded; the request is re-sent.
                     outputs.clear();
+                    self.attempt = Some(AttemptItems::default());
                     open = OpenItems::default();
                     let mut info = serde_json::Map::new();
                     info.insert(
@@ -531,6 +567,17 @@ impl TurnRun {
     }
 
     async fn finish(mut self, outcome: Outcome, kind: TurnKind) {
+        if let Some(active) = self
+            .thread
+            .state
+            .lock()
+            .await
+            .active
+            .as_mut()
+            .filter(|a| a.turn_id == self.turn_id)
+        {
+            active.closing = true;
+        }
         let outcome = match (outcome, self.persist_error.take()) {
             (Outcome::Completed, Some(e)) => Outcome::Failed(TurnError::new(
                 format!("the thread could not be saved: {e}"),
@@ -560,14 +607,16 @@ impl TurnRun {
         };
         let mut entries = Vec::new();
         if let Outcome::Interrupted = outcome {
-            let marker = rollout::user_message_item(vec![
-                json!({"type": "input_text", "text": TURN_ABORTED_MARKER}),
-            ]);
-            entries.push(rollout::response_item(&marker));
-            entries.push(rollout::turn_aborted(&end));
+            // A stopped regular turn leaves a marker in the history the model sees next (and in
+            // the file, so a resumed thread sees the same); a stopped compaction does not.
             if kind == TurnKind::Regular {
+                let marker = rollout::user_message_item(vec![
+                    json!({"type": "input_text", "text": TURN_ABORTED_MARKER}),
+                ]);
+                entries.push(rollout::response_item(&marker));
                 self.thread.state.lock().await.history.push(marker);
             }
+            entries.push(rollout::turn_aborted(&end));
         } else {
             entries.push(rollout::task_complete(&end));
         }
@@ -637,8 +686,19 @@ impl TurnRun {
     }
 
     pub fn set_last_agent_message(&mut self, text: &str) {
-        self.last_agent_message = Some(text.to_string());
+        match &mut self.attempt {
+            Some(attempt) => attempt.last_agent_message = Some(text.to_string()),
+            None => self.last_agent_message = Some(text.to_string()),
+        }
     }
+}
+
+/// Items completed by the model response being streamed, recorded once it completes.
+#[derive(Default)]
+struct AttemptItems {
+    entries: Vec<RolloutEntry>,
+    items: Vec<ThreadItem>,
+    last_agent_message: Option<String>,
 }
 
 const TURN_ABORTED_MARKER: &str = "<turn_aborted>\nThe user stopped the previous turn on purpose. \

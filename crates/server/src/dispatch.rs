@@ -8,8 +8,9 @@ use codex_protocol::jsonrpc::{error_codes, DecodeError, JsonRpcErrorBody, Messag
 use codex_protocol::methods::{self as m, Method};
 use codex_protocol::v2::{InitializeParams, InitializeResponse, ServerInfo};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
 /// Requests handled at once; beyond this the server answers "overloaded" instead of queueing.
 const MAX_IN_FLIGHT: usize = 512;
@@ -19,7 +20,13 @@ pub struct Connection {
     initialized: bool,
     in_flight: Arc<Semaphore>,
     tasks: tokio::task::JoinSet<()>,
+    /// Per thread, the completion signal of the last request that named it: requests on one
+    /// thread run in arrival order (as the official server does); others run concurrently.
+    thread_chains: HashMap<String, oneshot::Receiver<()>>,
 }
+
+/// Beyond this many remembered chains, finished ones are pruned.
+const CHAIN_PRUNE_AT: usize = 1024;
 
 impl Connection {
     pub fn new(runtime: Runtime) -> Self {
@@ -28,6 +35,7 @@ impl Connection {
             initialized: false,
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             tasks: tokio::task::JoinSet::new(),
+            thread_chains: HashMap::new(),
         }
     }
 
@@ -119,8 +127,32 @@ impl Connection {
             return;
         };
         let runtime = self.runtime.clone();
+        let (previous, done) = match params
+            .as_ref()
+            .and_then(|p| p.get("threadId"))
+            .and_then(Value::as_str)
+        {
+            Some(thread_id) => {
+                let (tx, rx) = oneshot::channel::<()>();
+                if self.thread_chains.len() >= CHAIN_PRUNE_AT {
+                    self.thread_chains.retain(|_, rx| {
+                        matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty))
+                    });
+                }
+                (
+                    self.thread_chains.insert(thread_id.to_string(), rx),
+                    Some(tx),
+                )
+            }
+            None => (None, None),
+        };
         self.tasks.spawn(async move {
+            if let Some(previous) = previous {
+                // Resolves (with an error) when the previous request's sender is dropped.
+                let _ = previous.await;
+            }
             handlers::handle(&runtime, id, &method, params).await;
+            drop(done);
             drop(permit);
         });
     }

@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 const MAX_DELTAS: usize = 10_000;
 /// Exec sessions kept per thread; the oldest is killed beyond this.
 const MAX_SESSIONS: usize = 64;
+/// Unread output kept per session between polls (the newest bytes win).
+const MAX_UNREAD_BYTES: usize = 1024 * 1024;
 
 /// Tool state of one thread.
 pub struct ThreadTools {
@@ -62,8 +64,8 @@ impl ThreadTools {
         }
     }
 
-    /// Keeps a still-running process for later `write_stdin` polls. Finished sessions nobody
-    /// polled are dropped first; beyond the cap the oldest session is killed.
+    /// Keeps a still-running process for later `write_stdin` polls. Cancelled sessions are
+    /// dropped first; beyond the cap the oldest session is killed.
     pub fn register(&self, session: Arc<ExecSession>) {
         let Ok(mut sessions) = self.sessions.lock() else {
             return;
@@ -136,6 +138,11 @@ impl Process {
             while let Some(chunk) = rx.recv().await {
                 if let Ok(mut b) = pump_buf.lock() {
                     b.extend_from_slice(&chunk.bytes);
+                    // Output nobody polls must not grow without bound: keep the newest bytes.
+                    if b.len() > MAX_UNREAD_BYTES {
+                        let excess = b.len() - MAX_UNREAD_BYTES;
+                        b.drain(..excess);
+                    }
                 }
                 if sent < MAX_DELTAS {
                     sent += 1;

@@ -4,6 +4,7 @@ mod exec;
 pub mod harness;
 mod list_scale;
 mod models;
+mod review_fixes;
 mod store;
 mod transport;
 mod turns;
