@@ -17,6 +17,8 @@ pub struct Rebuilt {
     pub last_model: Option<String>,
     pub base_instructions: Option<String>,
     pub developer_instructions: Option<String>,
+    /// The last `turn_context` payload: the settings the thread last ran with.
+    pub last_turn_context: Option<Value>,
 }
 
 /// Prefixes of messages the runtime injects as context; they are rebuilt per request, so they

@@ -163,6 +163,7 @@ impl Runtime {
 
     fn insert_loaded(&self, thread: Arc<LoadedThread>) {
         if let Ok(mut t) = self.inner.threads.lock() {
+            unload_idle(&mut t);
             t.insert(thread.id.clone(), thread);
         }
     }
@@ -187,6 +188,9 @@ impl Runtime {
         if let Some(dev) = rebuilt.developer_instructions.clone() {
             settings.developer_instructions = Some(dev);
         }
+        if let Some(ctx) = &rebuilt.last_turn_context {
+            crate::settings::apply_turn_context(&mut settings, ctx);
+        }
         let thread = LoadedThread::new(loaded.record, settings, false);
         {
             let mut st = thread.state.lock().await;
@@ -201,6 +205,9 @@ impl Runtime {
             .threads
             .lock()
             .map_err(|_| CoreError::Internal("thread table poisoned".into()))?;
+        if !threads.contains_key(id) {
+            unload_idle(&mut threads);
+        }
         Ok(threads.entry(id.to_string()).or_insert(thread).clone())
     }
 
@@ -808,6 +815,24 @@ impl Runtime {
     }
 }
 
+/// Loaded threads kept in memory before idle ones are unloaded (they reload from disk).
+const MAX_LOADED_THREADS: usize = 256;
+
+/// Keeps the table of loaded threads bounded: past the cap, persisted threads that nobody
+/// holds and that have no running turn are dropped; their state is rebuilt from the rollout on
+/// next use. Ephemeral threads live only here, so they stay.
+fn unload_idle(threads: &mut HashMap<String, Arc<LoadedThread>>) {
+    if threads.len() < MAX_LOADED_THREADS {
+        return;
+    }
+    threads.retain(|_, t| {
+        let idle = !t.ephemeral
+            && Arc::strong_count(t) == 1
+            && t.state.try_lock().is_ok_and(|st| st.active.is_none());
+        !idle
+    });
+}
+
 fn ephemeral_record(new: NewThread) -> ThreadRecord {
     let ts = new.created_at.timestamp();
     ThreadRecord {
@@ -887,4 +912,42 @@ fn os_release() -> Option<String> {
         .trim()
         .to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread(id: &str, ephemeral: bool) -> Arc<LoadedThread> {
+        let base = crate::config::Settings::from_table(&toml::Table::new()).unwrap();
+        let settings = ThreadSettings::from_config(&base, PathBuf::from("/w")).unwrap();
+        let record = ephemeral_record(NewThread {
+            id: id.to_string(),
+            cwd: PathBuf::from("/w"),
+            originator: "t".into(),
+            cli_version: "0".into(),
+            source: serde_json::json!("vscode"),
+            model_provider: "openai".into(),
+            model: None,
+            base_instructions: None,
+            forked_from_id: None,
+            created_at: chrono::Utc::now(),
+        });
+        LoadedThread::new(record, settings, ephemeral)
+    }
+
+    #[test]
+    fn idle_threads_are_unloaded_past_the_cap_but_held_and_ephemeral_ones_stay() {
+        let mut table = HashMap::new();
+        for i in 0..MAX_LOADED_THREADS {
+            table.insert(format!("t{i}"), thread(&format!("t{i}"), false));
+        }
+        let held = table["t1"].clone();
+        table.insert("e".into(), thread("e", true));
+        unload_idle(&mut table);
+        let mut left: Vec<&String> = table.keys().collect();
+        left.sort();
+        assert_eq!(left, vec!["e", "t1"]);
+        drop(held);
+    }
 }

@@ -95,11 +95,14 @@ pub fn sandbox_policy_rollout(policy: &SandboxPolicy) -> serde_json::Value {
         SandboxPolicy::WorkspaceWrite {
             writable_roots,
             network_access,
-            ..
+            exclude_tmpdir_env_var,
+            exclude_slash_tmp,
         } => serde_json::json!({
             "type": "workspace-write",
             "writable_roots": writable_roots,
             "network_access": network_access,
+            "exclude_tmpdir_env_var": exclude_tmpdir_env_var,
+            "exclude_slash_tmp": exclude_slash_tmp,
         }),
     }
 }
@@ -112,5 +115,65 @@ pub fn approval_policy_name(policy: &AskForApproval) -> &'static str {
         AskForApproval::Mode(ApprovalMode::OnRequest) => "on-request",
         AskForApproval::Mode(ApprovalMode::Never) => "never",
         AskForApproval::Granular { .. } => "granular",
+    }
+}
+
+/// Reads back the approval policy and sandbox a `turn_context` line recorded, so a thread
+/// reloaded from disk runs with the permissions it last ran with, not the config defaults.
+pub fn apply_turn_context(settings: &mut ThreadSettings, ctx: &serde_json::Value) {
+    if let Some(policy) = ctx["approval_policy"]
+        .as_str()
+        .and_then(|p| serde_json::from_value::<AskForApproval>(serde_json::json!(p)).ok())
+    {
+        settings.approval_policy = policy;
+    }
+    let sandbox = &ctx["sandbox_policy"];
+    let network = sandbox["network_access"].as_bool().unwrap_or(false);
+    let policy = match sandbox["type"].as_str() {
+        Some("danger-full-access") => Some(SandboxPolicy::DangerFullAccess),
+        Some("read-only") => Some(SandboxPolicy::ReadOnly {
+            network_access: network,
+        }),
+        Some("workspace-write") => Some(SandboxPolicy::WorkspaceWrite {
+            writable_roots: sandbox["writable_roots"]
+                .as_array()
+                .map(|roots| {
+                    roots
+                        .iter()
+                        .filter_map(|r| r.as_str().map(PathBuf::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            network_access: network,
+            exclude_tmpdir_env_var: sandbox["exclude_tmpdir_env_var"].as_bool().unwrap_or(false),
+            exclude_slash_tmp: sandbox["exclude_slash_tmp"].as_bool().unwrap_or(false),
+        }),
+        _ => None,
+    };
+    if let Some(policy) = policy {
+        settings.sandbox = policy;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turn_context_round_trips_permissions() {
+        let base = Settings::from_table(&toml::Table::new()).unwrap();
+        let mut written = ThreadSettings::from_config(&base, PathBuf::from("/w")).unwrap();
+        written.approval_policy = AskForApproval::Mode(ApprovalMode::Never);
+        written.sandbox = SandboxPolicy::WorkspaceWrite {
+            writable_roots: vec![PathBuf::from("/extra")],
+            network_access: true,
+            exclude_tmpdir_env_var: true,
+            exclude_slash_tmp: false,
+        };
+        let ctx = crate::rollout::turn_context("t", &written).payload;
+        let mut read = ThreadSettings::from_config(&base, PathBuf::from("/w")).unwrap();
+        apply_turn_context(&mut read, &ctx);
+        assert_eq!(read.approval_policy, written.approval_policy);
+        assert_eq!(read.sandbox, written.sandbox);
     }
 }
