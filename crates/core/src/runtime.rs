@@ -737,33 +737,33 @@ impl Runtime {
     }
 
     /// Cancels the turn and waits until it has recorded its end, so that `{}` means "stopped".
-    pub async fn interrupt(&self, p: TurnInterruptParams) -> Result<(), CoreError> {
+    /// Checks that `p` names the running turn and returns the means to stop it. The caller
+    /// answers `{}` first and then stops the turn, so the answer precedes `turn/completed`, in
+    /// the order the official server uses.
+    pub async fn prepare_interrupt(&self, p: TurnInterruptParams) -> Result<Interrupt, CoreError> {
         let thread = self
             .loaded(&p.thread_id)
             .ok_or_else(|| CoreError::InvalidRequest("no active turn to interrupt".into()))?;
-        let finished = {
-            let st = thread.state.lock().await;
-            let active = st
-                .active
-                .as_ref()
-                .ok_or_else(|| CoreError::InvalidRequest("no active turn to interrupt".into()))?;
-            if active.turn_id != p.turn_id {
-                return Err(CoreError::InvalidRequest(format!(
-                    "expected active turn id {} but found {}",
-                    p.turn_id, active.turn_id
-                )));
-            }
-            let finished = active.finished.subscribe();
-            active.cancel.cancel();
-            finished
-        };
-        let mut finished = finished;
-        // The turn task reacts to cancellation at once; bound the wait anyway.
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            finished.wait_for(|done| *done),
-        )
-        .await;
+        let st = thread.state.lock().await;
+        let active = st
+            .active
+            .as_ref()
+            .ok_or_else(|| CoreError::InvalidRequest("no active turn to interrupt".into()))?;
+        if active.turn_id != p.turn_id {
+            return Err(CoreError::InvalidRequest(format!(
+                "expected active turn id {} but found {}",
+                p.turn_id, active.turn_id
+            )));
+        }
+        Ok(Interrupt {
+            cancel: active.cancel.clone(),
+            finished: active.finished.subscribe(),
+        })
+    }
+
+    /// Validates and stops the turn in one call (for callers with no response to order).
+    pub async fn interrupt(&self, p: TurnInterruptParams) -> Result<(), CoreError> {
+        self.prepare_interrupt(p).await?.stop().await;
         Ok(())
     }
 
@@ -812,6 +812,25 @@ impl Runtime {
         if let Ok(mut clients) = self.inner.model_clients.lock() {
             clients.clear();
         }
+    }
+}
+
+/// A validated `turn/interrupt`, ready to stop its turn.
+pub struct Interrupt {
+    cancel: CancellationToken,
+    finished: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Interrupt {
+    /// Cancels the turn and waits (bounded) until it has recorded its end, so requests queued
+    /// behind this one on the thread see the thread idle.
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            self.finished.wait_for(|done| *done),
+        )
+        .await;
     }
 }
 

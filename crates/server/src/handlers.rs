@@ -205,12 +205,15 @@ pub async fn handle(rt: &Runtime, id: RequestId, method: &str, raw: Option<Value
         }
         x if x == m::TurnInterrupt::NAME => {
             let p = with_params!(m::TurnInterrupt);
-            answer(
-                rt,
-                id,
-                rt.interrupt(p).await.map(|()| TurnInterruptResponse {}),
-            )
-            .await;
+            match rt.prepare_interrupt(p).await {
+                Ok(interrupt) => {
+                    answer(rt, id, Ok(TurnInterruptResponse {})).await;
+                    interrupt.stop().await;
+                }
+                Err(e) => {
+                    answer::<TurnInterruptResponse>(rt, id, Err(e)).await;
+                }
+            }
         }
         x if x == m::ModelList::NAME => {
             let p = with_params!(m::ModelList);

@@ -356,6 +356,14 @@ async fn interrupt_ends_the_turn_promptly_and_cancels_the_request() {
         .call::<TurnInterrupt>(json!({"threadId": thread, "turnId": turn}))
         .await;
     assert_eq!(result, json!({}));
+    // As the official server does: the answer comes before the turn's end is announced.
+    assert!(
+        !server
+            .backlog()
+            .iter()
+            .any(|m| m["method"] == TurnCompleted::NAME),
+        "turn/completed arrived before the interrupt answer"
+    );
     let done = server.turn_completed(&turn).await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
