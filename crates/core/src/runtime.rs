@@ -23,11 +23,14 @@ pub struct Runtime {
 
 pub(crate) struct Inner {
     pub config: Config,
+    /// The thread store, opened in the background so `initialize` never waits for an index
+    /// build; requests that need it wait for `store_ready`.
+    pub store: std::sync::OnceLock<Result<Store, String>>,
+    pub store_ready: tokio::sync::watch::Receiver<bool>,
     /// Settings resolved from the configuration once; per-thread `config` maps re-resolve.
     pub base_settings: Arc<crate::config::Settings>,
     /// One HTTP client per provider, so connections and TLS state are reused across turns.
     pub model_clients: Mutex<HashMap<String, codex_model::ModelClient>>,
-    pub store: Store,
     pub client: ClientHandle,
     pub threads: Mutex<HashMap<String, Arc<LoadedThread>>>,
     pub client_info: Mutex<(String, String)>,
@@ -78,14 +81,15 @@ fn json_to_toml(v: &serde_json::Value) -> Option<toml::Value> {
 
 impl Runtime {
     pub fn new(config: Config, client: ClientHandle) -> Result<Runtime, CoreError> {
-        let store = Store::open(&config.codex_home).map_err(CoreError::from_store)?;
         let base_settings = Arc::new(config.settings(&toml::Table::new())?);
-        Ok(Runtime {
+        let (ready_tx, store_ready) = tokio::sync::watch::channel(false);
+        let runtime = Runtime {
             inner: Arc::new(Inner {
+                store: std::sync::OnceLock::new(),
+                store_ready,
                 config,
                 base_settings,
                 model_clients: Mutex::new(HashMap::new()),
-                store,
                 client,
                 threads: Mutex::new(HashMap::new()),
                 client_info: Mutex::new(("codex".into(), codex_protocol::SERVER_VERSION.into())),
@@ -93,7 +97,35 @@ impl Runtime {
                 shutdown: CancellationToken::new(),
                 tasks: tokio_util::task::TaskTracker::new(),
             }),
-        })
+        };
+        let opening = runtime.clone();
+        tokio::task::spawn_blocking(move || {
+            let opened = Store::open(&opening.inner.config.codex_home).map_err(|e| {
+                tracing::error!("cannot open the thread store: {e}");
+                format!("the thread store could not be opened: {e}")
+            });
+            let _ = opening.inner.store.set(opened);
+            ready_tx.send_replace(true);
+        });
+        Ok(runtime)
+    }
+
+    /// The thread store, once open (waits for the background open on first use).
+    pub async fn store(&self) -> Result<&Store, CoreError> {
+        let mut ready = self.inner.store_ready.clone();
+        let _ = ready.wait_for(|open| *open).await;
+        self.store_now()
+    }
+
+    /// The thread store without waiting: for code that runs only after a thread was loaded.
+    pub(crate) fn store_now(&self) -> Result<&Store, CoreError> {
+        match self.inner.store.get() {
+            Some(Ok(store)) => Ok(store),
+            Some(Err(e)) => Err(CoreError::Internal(e.clone())),
+            None => Err(CoreError::Internal(
+                "the thread store is still opening".into(),
+            )),
+        }
     }
 
     pub fn codex_home(&self) -> &Path {
@@ -173,7 +205,11 @@ impl Runtime {
         if let Some(t) = self.loaded(id) {
             return Ok(t);
         }
-        let loaded = self.inner.store.load(id).map_err(CoreError::from_store)?;
+        let loaded = self
+            .store()
+            .await?
+            .load(id)
+            .map_err(CoreError::from_store)?;
         let rebuilt = history::rebuild(&loaded.lines);
         let base = self.settings_for_models()?;
         let mut settings = ThreadSettings::from_config(&base, loaded.record.cwd.clone())?;
@@ -311,8 +347,8 @@ impl Runtime {
         let record = if ephemeral {
             ephemeral_record(new)
         } else {
-            self.inner
-                .store
+            self.store()
+                .await?
                 .create_thread(new)
                 .map_err(CoreError::from_store)?
         };
@@ -349,7 +385,7 @@ impl Runtime {
         if thread.ephemeral {
             return Ok(wire_thread(&record, status, Vec::new(), true));
         }
-        let store = self.inner.store.clone();
+        let store = self.store().await?.clone();
         let id = thread.id.clone();
         let (turns, fresh) = tokio::task::spawn_blocking(move || {
             let turns = if include_turns {
@@ -398,8 +434,8 @@ impl Runtime {
             ));
         }
         let record = self
-            .inner
-            .store
+            .store()
+            .await?
             .fork(&p.thread_id, new)
             .map_err(CoreError::from_store)?;
         let forked = self.load(&record.id).await?;
@@ -417,8 +453,8 @@ impl Runtime {
             });
         }
         let loaded = self
-            .inner
-            .store
+            .store()
+            .await?
             .load(&p.thread_id)
             .map_err(CoreError::from_store)?;
         let turns = if p.include_turns {
@@ -453,8 +489,8 @@ impl Runtime {
             model_providers: p.model_providers.unwrap_or_default(),
         };
         let page = self
-            .inner
-            .store
+            .store()
+            .await?
             .list(&query)
             .map_err(CoreError::from_store)?;
         let mut data = Vec::with_capacity(page.data.len());
@@ -490,8 +526,8 @@ impl Runtime {
                 )));
             }
         }
-        self.inner
-            .store
+        self.store()
+            .await?
             .archive(id)
             .map_err(CoreError::from_store)?;
         if let Ok(mut threads) = self.inner.threads.lock() {
@@ -518,8 +554,8 @@ impl Runtime {
 
     pub async fn unarchive(&self, id: &str) -> Result<Thread, CoreError> {
         let record = self
-            .inner
-            .store
+            .store()
+            .await?
             .unarchive(id)
             .map_err(CoreError::from_store)?;
         Ok(wire_thread(
@@ -551,13 +587,13 @@ impl Runtime {
                 return Ok(());
             }
             st.record = self
-                .inner
-                .store
+                .store()
+                .await?
                 .set_name(id, trimmed)
                 .map_err(CoreError::from_store)?;
         } else {
-            self.inner
-                .store
+            self.store()
+                .await?
                 .set_name(id, trimmed)
                 .map_err(CoreError::from_store)?;
         }

@@ -164,7 +164,16 @@ impl TurnRun {
         if self.thread.ephemeral || entries.is_empty() {
             return;
         }
-        if let Err(e) = self.runtime.inner.store.append(&self.thread_id, &entries) {
+        let appended = self
+            .runtime
+            .store_now()
+            .map_err(|e| e.to_string())
+            .and_then(|store| {
+                store
+                    .append(&self.thread_id, &entries)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = appended {
             tracing::error!(thread = %self.thread_id, "rollout append failed: {e}");
             self.persist_error.get_or_insert_with(|| e.to_string());
         }
@@ -633,7 +642,11 @@ impl TurnRun {
                 st.active = None;
             }
             st.status = thread_status.clone();
-            if let Ok(Some(rec)) = self.runtime.inner.store.get(&self.thread_id) {
+            if let Ok(Some(rec)) = self
+                .runtime
+                .store_now()
+                .and_then(|s| s.get(&self.thread_id).map_err(crate::CoreError::from_store))
+            {
                 st.record = rec;
             }
         }
@@ -675,7 +688,9 @@ impl TurnRun {
         // Every line is already written (a kill -9 loses nothing); the fsync that protects
         // against power loss runs off the turn's critical path.
         if !self.thread.ephemeral {
-            let store = self.runtime.inner.store.clone();
+            let Ok(store) = self.runtime.store_now().cloned() else {
+                return;
+            };
             let thread_id = self.thread_id.clone();
             self.runtime.inner.tasks.spawn_blocking(move || {
                 if let Err(e) = store.sync(&thread_id) {

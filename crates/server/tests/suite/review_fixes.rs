@@ -154,3 +154,27 @@ fn walk_jsonl(dir: &std::path::Path) -> std::path::PathBuf {
     }
     panic!("no rollout under {}", dir.display());
 }
+
+#[tokio::test]
+async fn an_unusable_store_fails_requests_clearly_while_initialize_still_answers() {
+    let env = Env::new().await;
+    // `sessions` is a file: the store cannot create its directory tree.
+    std::fs::write(env.home.path().join("sessions"), "not a directory").unwrap();
+    let mut server = Server::spawn(env.home.path(), env.work.path(), &env.mock_overrides());
+    let init = server.initialize().await;
+    assert!(init["userAgent"].is_string(), "{init}");
+    let err = server.call_err(ThreadStart::NAME, json!({})).await;
+    assert_eq!(err["code"], -32603, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("thread store could not be opened"),
+        "{err}"
+    );
+    // The server keeps serving what does not need the store.
+    let models = server
+        .call::<codex_protocol::methods::ModelList>(json!({}))
+        .await;
+    assert!(models["data"].is_array());
+}
