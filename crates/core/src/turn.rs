@@ -650,27 +650,21 @@ impl TurnRun {
                 st.record = rec;
             }
         }
+        // The official order: the thread's new status, then (on failure) the error, then the end.
         let client = self.client().clone();
+        client
+            .notify::<m::ThreadStatusChanged>(&ThreadStatusChangedNotification {
+                thread_id: self.thread_id.clone(),
+                status: thread_status,
+            })
+            .await;
         if let Some(err) = &error {
-            client
-                .notify::<m::ThreadStatusChanged>(&ThreadStatusChangedNotification {
-                    thread_id: self.thread_id.clone(),
-                    status: thread_status.clone(),
-                })
-                .await;
             client
                 .notify::<m::Error>(&ErrorNotification {
                     thread_id: self.thread_id.clone(),
                     turn_id: self.turn_id.clone(),
                     will_retry: false,
                     error: err.clone(),
-                })
-                .await;
-        } else {
-            client
-                .notify::<m::ThreadStatusChanged>(&ThreadStatusChangedNotification {
-                    thread_id: self.thread_id.clone(),
-                    status: thread_status,
                 })
                 .await;
         }
