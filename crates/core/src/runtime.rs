@@ -473,10 +473,14 @@ impl Runtime {
             Some(ThreadListCwdFilter::One(c)) => vec![PathBuf::from(c)],
             Some(ThreadListCwdFilter::Many(cs)) => cs.into_iter().map(PathBuf::from).collect(),
         };
-        let query = ListQuery {
+        let limit = p
+            .limit
+            .unwrap_or(DEFAULT_LIST_LIMIT)
+            .clamp(1, MAX_LIST_LIMIT) as usize;
+        let mut query = ListQuery {
             archived: p.archived.unwrap_or(false),
             cursor: p.cursor,
-            limit: p.limit,
+            limit: Some(limit as u32),
             sort_key: match p.sort_key {
                 Some(ThreadSortKey::UpdatedAt) | Some(ThreadSortKey::RecencyAt) => {
                     SortKey::UpdatedAt
@@ -488,13 +492,32 @@ impl Runtime {
             search_term: p.search_term.filter(|s| !s.is_empty()),
             model_providers: p.model_providers.unwrap_or_default(),
         };
-        let page = self
-            .store()
-            .await?
-            .list(&query)
-            .map_err(CoreError::from_store)?;
-        let mut data = Vec::with_capacity(page.data.len());
-        for record in page.data {
+        // Filters the index does not know are applied here. Each query asks for exactly the
+        // rows still missing, so its cursor stays valid for the rows this page keeps.
+        let filter = ListFilter {
+            source_kinds: p.source_kinds.unwrap_or_default(),
+            excluded: p.excluded_thread_ids.unwrap_or_default(),
+            originators: p.originators.unwrap_or_default(),
+        };
+        let store = self.store().await?;
+        let mut records = Vec::with_capacity(limit);
+        let mut scanned = 0usize;
+        let next_cursor = loop {
+            let page = store.list(&query).map_err(CoreError::from_store)?;
+            scanned += page.data.len();
+            records.extend(page.data.into_iter().filter(|r| filter.keeps(r)));
+            let missing = limit - records.len().min(limit);
+            match page.next_cursor {
+                Some(cursor) if missing > 0 && scanned < MAX_LIST_SCAN => {
+                    query.cursor = Some(cursor);
+                    query.limit = Some(missing as u32);
+                }
+                // A short page with a cursor is still a valid page: the client continues.
+                other => break other,
+            }
+        };
+        let mut data = Vec::with_capacity(records.len());
+        for record in records {
             let status = match self.loaded(&record.id) {
                 Some(t) => t.state.lock().await.status.clone(),
                 None => ThreadStatus::NotLoaded,
@@ -503,7 +526,7 @@ impl Runtime {
         }
         Ok(ThreadListResponse {
             data,
-            next_cursor: page.next_cursor,
+            next_cursor,
             backwards_cursor: None,
         })
     }
@@ -870,6 +893,58 @@ impl Interrupt {
     }
 }
 
+const DEFAULT_LIST_LIMIT: u32 = 25;
+const MAX_LIST_LIMIT: u32 = 200;
+/// Rows one `thread/list` call may skip over for filters the index cannot apply.
+const MAX_LIST_SCAN: usize = 10_000;
+
+/// `thread/list` filters applied outside the index.
+struct ListFilter {
+    source_kinds: Vec<ThreadSourceKind>,
+    excluded: Vec<String>,
+    originators: Vec<String>,
+}
+
+impl ListFilter {
+    fn keeps(&self, r: &ThreadRecord) -> bool {
+        (self.excluded.is_empty() || !self.excluded.contains(&r.id))
+            && (self.originators.is_empty() || self.originators.contains(&r.originator))
+            && (self.source_kinds.is_empty()
+                || source_kinds_of(&r.source)
+                    .iter()
+                    .any(|k| self.source_kinds.contains(k)))
+    }
+}
+
+/// The `thread/list` source kinds a stored `source` value belongs to.
+fn source_kinds_of(source: &serde_json::Value) -> Vec<ThreadSourceKind> {
+    use ThreadSourceKind as K;
+    match source {
+        serde_json::Value::String(s) => vec![match s.as_str() {
+            "cli" => K::Cli,
+            "vscode" => K::Vscode,
+            "exec" => K::Exec,
+            "appServer" | "mcp" => K::AppServer,
+            _ => K::Unknown,
+        }],
+        serde_json::Value::Object(o) => {
+            let Some(sub) = o.get("subAgent").or_else(|| o.get("subagent")) else {
+                return vec![K::Unknown];
+            };
+            let specific = match sub {
+                serde_json::Value::String(s) if s == "review" => K::SubAgentReview,
+                serde_json::Value::String(s) if s == "compact" => K::SubAgentCompact,
+                serde_json::Value::Object(o) if o.contains_key("thread_spawn") => {
+                    K::SubAgentThreadSpawn
+                }
+                _ => K::SubAgentOther,
+            };
+            vec![K::SubAgent, specific]
+        }
+        _ => vec![K::Unknown],
+    }
+}
+
 /// Loaded threads kept in memory before idle ones are unloaded (they reload from disk).
 const MAX_LOADED_THREADS: usize = 256;
 
@@ -989,6 +1064,23 @@ mod tests {
             created_at: chrono::Utc::now(),
         });
         LoadedThread::new(record, settings, ephemeral)
+    }
+
+    #[test]
+    fn sources_map_to_list_kinds() {
+        use ThreadSourceKind as K;
+        assert_eq!(
+            source_kinds_of(&serde_json::json!("vscode")),
+            vec![K::Vscode]
+        );
+        assert_eq!(
+            source_kinds_of(&serde_json::json!({"subagent": "review"})),
+            vec![K::SubAgent, K::SubAgentReview]
+        );
+        assert_eq!(
+            source_kinds_of(&serde_json::json!({"subAgent": {"thread_spawn": {}}})),
+            vec![K::SubAgent, K::SubAgentThreadSpawn]
+        );
     }
 
     #[test]

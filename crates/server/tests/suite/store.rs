@@ -561,3 +561,46 @@ async fn torn_last_line_is_skipped_and_appends_continue() {
     );
     assert_eq!(turns[1]["items"][1]["text"], "after the crash");
 }
+
+#[tokio::test]
+async fn list_filters_by_source_kind_excluded_ids_and_originator_while_paginating() {
+    let env = Env::new().await;
+    let mut server = env.server(&[]).await;
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        ids.push(server.start_thread().await);
+    }
+    let excluded: Vec<&String> = ids.iter().take(3).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = serde_json::Value::Null;
+    loop {
+        let mut params = serde_json::json!({"limit": 3, "excludedThreadIds": excluded,
+                                            "sourceKinds": ["vscode"]});
+        if !cursor.is_null() {
+            params["cursor"] = cursor.clone();
+        }
+        let page = server
+            .call::<codex_protocol::methods::ThreadList>(params)
+            .await;
+        for t in page["data"].as_array().unwrap() {
+            let id = t["id"].as_str().unwrap().to_string();
+            assert!(!excluded.contains(&&id), "excluded {id} listed");
+            assert!(seen.insert(id), "a thread was listed twice");
+        }
+        cursor = page["nextCursor"].clone();
+        if cursor.is_null() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 7);
+    let none = server
+        .call::<codex_protocol::methods::ThreadList>(serde_json::json!({"sourceKinds": ["cli"]}))
+        .await;
+    assert_eq!(none["data"], serde_json::json!([]));
+    let other = server
+        .call::<codex_protocol::methods::ThreadList>(
+            serde_json::json!({"originators": ["somebody_else"]}),
+        )
+        .await;
+    assert_eq!(other["data"], serde_json::json!([]));
+}
