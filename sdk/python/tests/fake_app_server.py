@@ -6,6 +6,12 @@ Scenarios:
   unknown  - turn/start: sends the server request `x/unknownRequest`, waits for
              the client's reply and reports it as the turn's final answer.
   crash    - thread/start: writes to stderr and exits with status 3.
+  join     - 1st turn/start: response + turn/started only (the turn stays active);
+             every later turn/start joins it (same id), then the turn completes.
+  badcompleted - turn/start: response, then a turn/completed that fails validation.
+  approval - turn/start: sends a command approval request, waits for the reply
+             and reports it as the turn's final answer.
+  hanginit - initialize is never answered (the server waits for stdin to close).
 """
 
 from __future__ import annotations
@@ -80,11 +86,15 @@ def turn_stream(answer: str) -> None:
 
 def main() -> None:
     scenario = sys.argv[1]
+    turn_starts = 0
     for line in sys.stdin:
         msg = json.loads(line)
         method, msg_id = msg.get("method"), msg.get("id")
         if msg_id is None:
             continue
+        if method == "initialize" and scenario == "hanginit":
+            sys.stdin.read()
+            return
         if method == "initialize":
             send({"id": msg_id, "result": {"userAgent": "fake/0.163.0 (test)"}})
         elif method == "thread/start":
@@ -114,6 +124,22 @@ def main() -> None:
         elif method == "turn/start" and scenario == "unknown":
             send({"id": msg_id, "result": {"turn": turn("inProgress")}})
             send({"id": 0, "method": "x/unknownRequest", "params": {"threadId": THREAD_ID}})
+            reply = json.loads(sys.stdin.readline())
+            turn_stream(json.dumps(reply, sort_keys=True))
+        elif method == "turn/start" and scenario == "join":
+            turn_starts += 1
+            send({"id": msg_id, "result": {"turn": turn("inProgress")}})
+            if turn_starts == 1:
+                notify("turn/started", {"threadId": THREAD_ID, "turn": turn("inProgress")})
+            else:
+                turn_stream(f"joined by {turn_starts} starts")
+        elif method == "turn/start" and scenario == "badcompleted":
+            send({"id": msg_id, "result": {"turn": turn("inProgress")}})
+            notify("turn/completed", {"turn": {"id": TURN_ID}})
+        elif method == "turn/start" and scenario == "approval":
+            send({"id": msg_id, "result": {"turn": turn("inProgress")}})
+            approval = {"threadId": THREAD_ID, "turnId": TURN_ID, "itemId": "call_1"}
+            send({"id": 0, "method": "item/commandExecution/requestApproval", "params": approval})
             reply = json.loads(sys.stdin.readline())
             turn_stream(json.dumps(reply, sort_keys=True))
         else:

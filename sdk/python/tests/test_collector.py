@@ -156,10 +156,10 @@ def test_turn_id_routing_keys() -> None:
 def test_router_buffers_until_claimed_while_start_in_flight() -> None:
     router = TurnRouter()
     got: list[Any] = []
-    router.begin_turn_start()
+    mark = router.begin_turn_start()
     early = agent("early")
     assert router.route(T, early)
-    router.finish_turn_start(T, got.append)
+    router.finish_turn_start(mark, T, got.append)
     later = completed()
     router.route(T, later)
     assert got == [early, later]
@@ -168,9 +168,9 @@ def test_router_buffers_until_claimed_while_start_in_flight() -> None:
 def test_router_drops_unclaimed_when_no_start_in_flight() -> None:
     router = TurnRouter()
     got: list[Any] = []
-    router.begin_turn_start()
+    mark = router.begin_turn_start()
     router.route("turn-other", agent("x", turn="turn-other"))
-    router.finish_turn_start(T, got.append)
+    router.finish_turn_start(mark, T, got.append)
     router.subscribe("turn-other", got.append)
     assert got == []  # the buffer was pruned when no start remained in flight
     assert not router.route("turn-other-2", agent("y", turn="turn-other-2"))
@@ -184,3 +184,31 @@ def test_router_close_fails_subscribers_and_late_subscribers() -> None:
     router.close(error)
     router.subscribe("turn-2", got.append)
     assert got == [error, error]
+
+
+def test_router_joined_turn_replays_from_each_start() -> None:
+    router = TurnRouter()
+    first: list[Any] = []
+    second: list[Any] = []
+    before = agent("before the second start")
+    first_mark = router.begin_turn_start()
+    router.route(T, before)
+    router.finish_turn_start(first_mark, T, first.append)
+    second_mark = router.begin_turn_start()
+    during = agent("during the second start")
+    done = completed()
+    router.route(T, during)
+    router.route(T, done)  # the turn completes before the second response
+    router.finish_turn_start(second_mark, T, second.append)
+    assert first == [before, during, done]
+    assert second == [during, done]
+    assert router.subscriber_count() == 0  # completion released every sink
+
+
+def test_router_releases_sinks_after_turn_completed() -> None:
+    router = TurnRouter()
+    got: list[Any] = []
+    router.subscribe(T, got.append)
+    router.route(T, completed())
+    assert router.subscriber_count() == 0
+    assert not router.route(T, agent("late"))

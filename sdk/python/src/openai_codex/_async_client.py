@@ -13,6 +13,7 @@ import concurrent.futures
 import contextlib
 import inspect
 import uuid
+import weakref
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -21,37 +22,61 @@ from pydantic import BaseModel
 from . import _protocol as proto
 from ._approvals import ApprovalDecision, ApprovalHandler, reply_for, reply_for_exception
 from ._config import CodexConfig, child_env, launch_argv
-from ._router import TurnRouter
+from ._router import TURN_COMPLETED, Sink, TurnRouter
 from ._transport import AsyncSubprocessTransport
 from .errors import CodexError, TransportClosedError
 from .models import JsonObject, JsonValue, Notification
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+# Wakes a `next()` waiting on the queue when the subscription is closed.
+_WAKE = object()
 
 
 class AsyncTurnSubscription:
-    """asyncio queue of notifications for one turn."""
+    """asyncio queue of notifications for one turn.
+
+    The router holds only the queue's `put_nowait`, never this object, so a handle
+    that is dropped without being streamed releases its subscription (finalizer).
+    """
 
     def __init__(self, connection: AsyncConnection, turn_id: str) -> None:
         self.turn_id = turn_id
-        self._connection = connection
-        self._queue: asyncio.Queue[Notification | BaseException] = asyncio.Queue()
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self.sink: Sink = self._queue.put_nowait
         self._closed = False
-
-    def put(self, item: Notification | BaseException) -> None:
-        self._queue.put_nowait(item)
+        self._completed = False
+        self._release = weakref.finalize(self, connection.unsubscribe_sink, turn_id, self.sink)
 
     async def next(self) -> Notification:
+        """Wait for the next notification; raises once the turn or connection ended."""
+        if self._closed:
+            raise TransportClosedError("Turn subscription closed")
+        if self._completed and self._queue.empty():
+            raise TransportClosedError("Turn is no longer streaming")
         item = await self._queue.get()
+        if item is _WAKE or self._closed:
+            raise TransportClosedError("Turn subscription closed")
         if isinstance(item, BaseException):
             self._queue.put_nowait(item)
             raise item
+        assert isinstance(item, Notification)
+        if item.method == TURN_COMPLETED:
+            self._completed = True
         return item
 
     def close(self) -> None:
+        """Stop the subscription; a waiting or later `next()` raises."""
         if not self._closed:
             self._closed = True
-            self._connection.unsubscribe(self)
+            self._queue.put_nowait(_WAKE)
+            self._release()
+
+
+def _self_cancelled() -> bool:
+    """True when the current task was asked to cancel (Python 3.11+ can tell)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling()) if cancelling is not None else False
 
 
 class AsyncConnection:
@@ -113,29 +138,32 @@ class AsyncConnection:
         await self._transport.write_line(proto.encode(proto.notification_message(method, params)))
 
     async def start_turn(self, params: JsonObject) -> tuple[JsonValue, AsyncTurnSubscription]:
-        """Send `turn/start`; the subscription also holds notifications that beat the response."""
-        self._router.begin_turn_start()
+        """Send `turn/start`; the subscription gets every event of the turn from now on."""
+        mark = self._router.begin_turn_start()
         try:
             result = await self.request("turn/start", params)
         except BaseException:
-            self._router.finish_turn_start(None, None)
+            self._router.finish_turn_start(mark, None, None)
             raise
         turn = result.get("turn") if isinstance(result, dict) else None
         turn_id = turn.get("id") if isinstance(turn, dict) else None
         if not isinstance(turn_id, str):
-            self._router.finish_turn_start(None, None)
+            self._router.finish_turn_start(mark, None, None)
             raise CodexError(f"turn/start returned no turn id: {result!r}")
         subscription = AsyncTurnSubscription(self, turn_id)
-        self._router.finish_turn_start(turn_id, subscription.put)
+        self._router.finish_turn_start(mark, turn_id, subscription.sink)
         return result, subscription
 
     def subscribe(self, turn_id: str) -> AsyncTurnSubscription:
         subscription = AsyncTurnSubscription(self, turn_id)
-        self._router.subscribe(turn_id, subscription.put)
+        self._router.subscribe(turn_id, subscription.sink)
         return subscription
 
-    def unsubscribe(self, subscription: AsyncTurnSubscription) -> None:
-        self._router.unsubscribe(subscription.turn_id, subscription.put)
+    def unsubscribe_sink(self, turn_id: str, sink: Sink) -> None:
+        self._router.unsubscribe(turn_id, sink)
+
+    def subscriber_count(self) -> int:
+        return self._router.subscriber_count()
 
     # -- reader -------------------------------------------------------------------
 
@@ -200,6 +228,11 @@ class AsyncConnection:
     async def _reply_later(self, request: proto.ServerRequest, answer: Awaitable[Any]) -> None:
         try:
             reply = reply_for(request.id, request.method, await answer, self._default)
+        except (asyncio.CancelledError, concurrent.futures.CancelledError):
+            if self._closing or _self_cancelled():
+                raise  # this task itself is being cancelled (shutdown)
+            # The deferred answer was cancelled: the server still needs a reply.
+            reply = reply_for(request.id, request.method, None, self._default)
         except Exception as exc:
             reply = reply_for_exception(request.id, exc)
         await self._send_reply(reply)

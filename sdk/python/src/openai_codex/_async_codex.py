@@ -21,7 +21,7 @@ from ._config import CodexConfig
 from ._handshake import initialize_params, parse_initialize
 from ._inputs import Input, RunInput
 from ._options import ApprovalMode, Sandbox
-from .errors import CodexError
+from .errors import CodexError, TransportClosedError
 from .generated.v2_all import (
     GetAccountResponse,
     LoginAccountResponse,
@@ -54,6 +54,10 @@ from .models import InitializeResponse, JsonObject, Notification
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+class _NotStartedError(CodexError, RuntimeError):
+    """`AsyncCodex.metadata` read before the client started."""
+
+
 class AsyncCodex:
     """asyncio client. The app-server starts on `async with` or the first awaited call.
 
@@ -74,6 +78,10 @@ class AsyncCodex:
         self._conn: AsyncConnection | None = None
         self._init: InitializeResponse | None = None
         self._init_lock: asyncio.Lock | None = None
+        # The connection still initializing, and a counter bumped by every close():
+        # a close() during initialization stops that connection and voids its result.
+        self._opening: AsyncConnection | None = None
+        self._closes = 0
 
     async def __aenter__(self) -> AsyncCodex:
         await self._connection()
@@ -96,17 +104,26 @@ class AsyncCodex:
         async with self._init_lock:
             if self._conn is not None and self._init is not None:
                 return self._conn
+            closes = self._closes
             conn = await AsyncConnection.open(
                 self._config, approval_handler=self._handler, approval_default=self._default
             )
+            self._opening = conn
             try:
+                if closes != self._closes:
+                    raise TransportClosedError("Codex client was closed")
                 result = await conn.request("initialize", initialize_params(self._config))
-                self._init = parse_initialize(result)
+                init = parse_initialize(result)
                 await conn.notify("initialized")
+                if closes != self._closes:
+                    raise TransportClosedError("Codex client was closed")
             except BaseException:
                 await conn.close()
                 raise
-            self._conn = conn
+            finally:
+                if self._opening is conn:
+                    self._opening = None
+            self._conn, self._init = conn, init
             return conn
 
     async def _call(self, method: str, body: JsonObject | None, model: type[ModelT]) -> ModelT:
@@ -117,7 +134,7 @@ class AsyncCodex:
     def metadata(self) -> InitializeResponse:
         """The `initialize` result; available once the client has started."""
         if self._init is None:
-            raise CodexError(
+            raise _NotStartedError(
                 "AsyncCodex is not started yet: use `async with AsyncCodex()` "
                 "or await any method first"
             )
@@ -125,9 +142,12 @@ class AsyncCodex:
 
     async def close(self) -> None:
         """Stop the app-server process (idempotent)."""
+        self._closes += 1
         conn, self._conn, self._init = self._conn, None, None
-        if conn is not None:
-            await conn.close()
+        opening, self._opening = self._opening, None
+        for started in (conn, opening):
+            if started is not None:
+                await started.close()
 
     # -- account ------------------------------------------------------------------
 

@@ -96,7 +96,7 @@ class TurnCollector:
     def result(self) -> TurnResult:
         """The collected result; raises for failed or incomplete turns."""
         if self.completed is None:
-            raise TurnIncompleteError(f"turn completed event not received for turn {self.turn_id}")
+            raise TurnIncompleteError("turn completed event not received")
         turn = self.completed.turn
         if turn.status == TurnStatus.failed:
             message = turn.error.message if turn.error is not None else ""

@@ -15,6 +15,7 @@ import inspect
 import queue
 import threading
 import uuid
+import weakref
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -23,39 +24,55 @@ from pydantic import BaseModel
 from . import _protocol as proto
 from ._approvals import ApprovalDecision, ApprovalHandler, reply_for, reply_for_exception
 from ._config import CodexConfig, child_env, launch_argv
-from ._router import TurnRouter
+from ._router import TURN_COMPLETED, Sink, TurnRouter
 from ._transport import SubprocessTransport
 from .errors import CodexError, TransportClosedError
 from .models import JsonObject, JsonValue, Notification
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+# Wakes a `next()` blocked on the queue when the subscription is closed.
+_WAKE = object()
 
 
 class TurnSubscription:
-    """Queue of notifications for one turn (filled by the reader thread)."""
+    """Queue of notifications for one turn (filled by the reader thread).
+
+    The router holds only the queue's `put`, never this object, so a handle that
+    is dropped without being streamed releases its subscription (finalizer).
+    """
 
     def __init__(self, connection: SyncConnection, turn_id: str) -> None:
         self.turn_id = turn_id
-        self._connection = connection
-        self._queue: queue.SimpleQueue[Notification | BaseException] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.sink: Sink = self._queue.put
         self._closed = False
-
-    def put(self, item: Notification | BaseException) -> None:
-        self._queue.put(item)
+        self._completed = False
+        self._release = weakref.finalize(self, connection.unsubscribe_sink, turn_id, self.sink)
 
     def next(self) -> Notification:
-        """Block for the next notification; raises if the connection ended."""
+        """Block for the next notification; raises once the turn or connection ended."""
+        if self._closed:
+            raise TransportClosedError("Turn subscription closed")
+        if self._completed and self._queue.empty():
+            raise TransportClosedError("Turn is no longer streaming")
         item = self._queue.get()
+        if item is _WAKE or self._closed:
+            raise TransportClosedError("Turn subscription closed")
         if isinstance(item, BaseException):
             # Keep the error visible to any later read as well.
             self._queue.put(item)
             raise item
+        assert isinstance(item, Notification)
+        if item.method == TURN_COMPLETED:
+            self._completed = True
         return item
 
     def close(self) -> None:
+        """Stop the subscription; a blocked or later `next()` raises."""
         if not self._closed:
             self._closed = True
-            self._connection.unsubscribe(self)
+            self._queue.put(_WAKE)
+            self._release()
 
 
 async def _await_answer(answer: Awaitable[JsonObject | None]) -> JsonObject | None:
@@ -74,7 +91,8 @@ class SyncConnection:
     ) -> None:
         self._handler = approval_handler
         self._default = approval_default
-        self._lock = threading.Lock()
+        # Reentrant: a subscription finalizer may run (via GC) while this thread holds it.
+        self._lock = threading.RLock()
         self._pending: dict[str, concurrent.futures.Future[JsonValue]] = {}
         self._router = TurnRouter()
         self._closed_error: BaseException | None = None
@@ -110,35 +128,39 @@ class SyncConnection:
         self._transport.write_line(proto.encode(proto.notification_message(method, params)))
 
     def start_turn(self, params: JsonObject) -> tuple[JsonValue, TurnSubscription]:
-        """Send `turn/start`; the subscription also holds notifications that beat the response."""
+        """Send `turn/start`; the subscription gets every event of the turn from now on."""
         with self._lock:
-            self._router.begin_turn_start()
+            mark = self._router.begin_turn_start()
         try:
             result = self.request("turn/start", params)
         except BaseException:
             with self._lock:
-                self._router.finish_turn_start(None, None)
+                self._router.finish_turn_start(mark, None, None)
             raise
         turn = result.get("turn") if isinstance(result, dict) else None
         turn_id = turn.get("id") if isinstance(turn, dict) else None
         if not isinstance(turn_id, str):
             with self._lock:
-                self._router.finish_turn_start(None, None)
+                self._router.finish_turn_start(mark, None, None)
             raise CodexError(f"turn/start returned no turn id: {result!r}")
         subscription = TurnSubscription(self, turn_id)
         with self._lock:
-            self._router.finish_turn_start(turn_id, subscription.put)
+            self._router.finish_turn_start(mark, turn_id, subscription.sink)
         return result, subscription
 
     def subscribe(self, turn_id: str) -> TurnSubscription:
         subscription = TurnSubscription(self, turn_id)
         with self._lock:
-            self._router.subscribe(turn_id, subscription.put)
+            self._router.subscribe(turn_id, subscription.sink)
         return subscription
 
-    def unsubscribe(self, subscription: TurnSubscription) -> None:
+    def unsubscribe_sink(self, turn_id: str, sink: Sink) -> None:
         with self._lock:
-            self._router.unsubscribe(subscription.turn_id, subscription.put)
+            self._router.unsubscribe(turn_id, sink)
+
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return self._router.subscriber_count()
 
     # -- reader -------------------------------------------------------------------
 
@@ -198,6 +220,9 @@ class SyncConnection:
             elif inspect.isawaitable(answer):
                 answer = asyncio.run(_await_answer(answer))
             reply = reply_for(request.id, request.method, answer, self._default)
+        except (concurrent.futures.CancelledError, asyncio.CancelledError):
+            # A cancelled deferred answer still owes the server a reply: the default.
+            reply = reply_for(request.id, request.method, None, self._default)
         except Exception as exc:
             reply = reply_for_exception(request.id, exc)
         # The connection may be gone by the time a deferred answer arrives.

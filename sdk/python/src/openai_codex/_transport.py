@@ -43,18 +43,16 @@ class SubprocessTransport:
     def __init__(self, argv: list[str], *, cwd: str | None, env: dict[str, str]) -> None:
         self.stderr = StderrTail()
         self._write_lock = threading.Lock()
-        try:
-            self._proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=cwd,
-                env=env,
-                bufsize=0,
-            )
-        except OSError as exc:
-            raise TransportClosedError(f"could not start {argv[0]}: {exc}") from exc
+        # A launch OSError (e.g. FileNotFoundError) propagates unchanged. Pipes
+        # are buffered: an unbuffered readline would read one byte per syscall.
+        self._proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+        )
         self._stdout: IO[bytes] = self._require(self._proc.stdout)
         self._stdin: IO[bytes] = self._require(self._proc.stdin)
         self._stderr_pipe = self._require(self._proc.stderr)
@@ -131,18 +129,16 @@ class AsyncSubprocessTransport:
     async def spawn(
         cls, argv: list[str], *, cwd: str | None, env: dict[str, str]
     ) -> AsyncSubprocessTransport:
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=cwd,
-                env=env,
-                limit=_ASYNC_LINE_LIMIT,
-            )
-        except OSError as exc:
-            raise TransportClosedError(f"could not start {argv[0]}: {exc}") from exc
+        # A launch OSError (e.g. FileNotFoundError) propagates unchanged.
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            limit=_ASYNC_LINE_LIMIT,
+        )
         return cls(proc)
 
     async def _drain_stderr(self, pipe: asyncio.StreamReader) -> None:
