@@ -267,7 +267,7 @@ fn commit_changed(
     inner: &Shared,
     known: &HashMap<String, PathRow>,
     batch: &[&DiskFile],
-    scans: Vec<Result<summary::FileSummary, String>>,
+    scans: Vec<Result<summary::FileSummary, summary::ScanError>>,
     stats: &mut ReconcileStats,
 ) -> Result<(), StoreError> {
     let mut ids = BTreeSet::new();

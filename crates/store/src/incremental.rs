@@ -10,7 +10,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 use crate::error::StoreError;
-use crate::reconcile::{apply_changed, sync_session_names};
+use crate::reconcile::{apply_changed, forget_dir_stamps, sync_session_names};
 use crate::types::ReconcileStats;
 use crate::walk::{self, DirStamp, DiskFile};
 use crate::{dir_index, index, index_paths};
@@ -41,7 +41,8 @@ pub(crate) fn reconcile_incremental(
         mut stats, changed, ..
     } = pass;
     let changed: Vec<&DiskFile> = changed.iter().collect();
-    apply_changed(&tx, home, &changed, &mut stats)?;
+    let unread = apply_changed(&tx, home, &changed, &mut stats)?;
+    forget_dir_stamps(&tx, &unread)?;
     sync_session_names(&tx, home)?;
     stats.files_seen = index_paths::count(&tx)? + stats.skipped;
     tx.commit()?;

@@ -16,7 +16,7 @@ use crate::summary::FileSummary;
 use crate::types::{ListPage, ListQuery, SortKey, ThreadRecord};
 
 /// Bumped whenever the schema changes; a mismatch triggers a rebuild from the files.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE threads (
@@ -40,11 +40,16 @@ CREATE TABLE threads (
     name_lc TEXT NOT NULL,
     file_size INTEGER NOT NULL,
     file_mtime_ns INTEGER NOT NULL,
-    next_ordinal INTEGER NOT NULL
+    next_ordinal INTEGER NOT NULL,
+    -- Write sequence: bumped on every change of the row's file (see `list`).
+    seq INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX threads_by_path ON threads(rel_path);
 CREATE INDEX threads_by_created ON threads(archived, created_at, id);
 CREATE INDEX threads_by_updated ON threads(archived, updated_at, id);
+-- Source of `threads.seq`; a counter (not MAX(seq)) so deleted rows never free a value.
+CREATE TABLE write_seq (n INTEGER NOT NULL);
+INSERT INTO write_seq (n) VALUES (0);
 CREATE TABLE session_names (
     id TEXT PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
@@ -147,9 +152,9 @@ pub(crate) fn upsert(conn: &Connection, row: &Row<'_>) -> Result<(), StoreError>
     conn.prepare_cached(
         "INSERT INTO threads (id, rel_path, archived, created_at, updated_at, cwd, model_provider,
              model, source, cli_version, originator, forked_from_id, preview, preview_lc,
-             event_name, event_name_at, name, name_lc, file_size, file_mtime_ns, next_ordinal)
+             event_name, event_name_at, name, name_lc, file_size, file_mtime_ns, next_ordinal, seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, NULL, '',
-             ?17, ?18, ?19)
+             ?17, ?18, ?19, ?20)
          ON CONFLICT(id) DO UPDATE SET rel_path = excluded.rel_path, archived = excluded.archived,
              created_at = excluded.created_at, updated_at = excluded.updated_at, cwd = excluded.cwd,
              model_provider = excluded.model_provider, model = excluded.model,
@@ -158,7 +163,7 @@ pub(crate) fn upsert(conn: &Connection, row: &Row<'_>) -> Result<(), StoreError>
              preview = excluded.preview, preview_lc = excluded.preview_lc,
              event_name = excluded.event_name, event_name_at = excluded.event_name_at,
              file_size = excluded.file_size, file_mtime_ns = excluded.file_mtime_ns,
-             next_ordinal = excluded.next_ordinal",
+             next_ordinal = excluded.next_ordinal, seq = excluded.seq",
     )?
     .execute(params![
         meta.id,
@@ -180,6 +185,7 @@ pub(crate) fn upsert(conn: &Connection, row: &Row<'_>) -> Result<(), StoreError>
         row.size,
         row.mtime_ns,
         i64::try_from(accum.next_ordinal()).unwrap_or(i64::MAX),
+        next_seq(conn)?,
     ])?;
     refresh_name(conn, &meta.id)
 }
@@ -358,14 +364,16 @@ pub(crate) fn apply_append(
 ) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE threads SET updated_at = ?1, file_size = ?2, file_mtime_ns = ?3,
-             next_ordinal = ?4, model = COALESCE(?5, model) WHERE id = ?6",
+             next_ordinal = ?4, model = COALESCE(?5, model),
+             seq = ?7 WHERE id = ?6",
         params![
             u.mtime_ns.div_euclid(1_000_000_000),
             u.size,
             u.mtime_ns,
             i64::try_from(u.next_ordinal).unwrap_or(i64::MAX),
             u.model,
-            id
+            id,
+            next_seq(conn)?,
         ],
     )?;
     if let Some(preview) = &u.preview {
@@ -385,12 +393,12 @@ pub(crate) fn apply_append(
 }
 
 /// Points a thread at a new location after archive/unarchive.
-pub(crate) fn relocate(conn: &Connection, id: &str, rel: &str) -> Result<(), StoreError> {
-    conn.execute(
+/// Returns the number of rows changed (0 when the thread has no row any more).
+pub(crate) fn relocate(conn: &Connection, id: &str, rel: &str) -> Result<usize, StoreError> {
+    Ok(conn.execute(
         "UPDATE threads SET rel_path = ?1, archived = ?2 WHERE id = ?3",
         params![rel, layout::is_archived_rel(rel), id],
-    )?;
-    Ok(())
+    )?)
 }
 
 fn to_record(home: &Path, r: &rusqlite::Row<'_>) -> Result<ThreadRecord, rusqlite::Error> {
@@ -448,11 +456,23 @@ pub(crate) fn list(conn: &Connection, home: &Path, q: &ListQuery) -> Result<List
     };
     let mut sql = format!("SELECT {RECORD_COLUMNS}, {column} FROM threads WHERE archived = ?");
     let mut args: Vec<Sql> = vec![Sql::Integer(i64::from(q.archived))];
+    // `updated_at` moves on every write, so a row written between two page requests would
+    // jump over the cursor (listed twice ascending, never descending). A listing therefore
+    // stands at the write sequence of its first page: later pages leave out rows written
+    // since. The sequence, unlike file times, cannot tie with or lag behind the listing.
+    let mut as_of = None;
     if let Some(c) = &q.cursor {
         let c = cursor::decode(q.sort_key, c)?;
         sql.push_str(&format!(" AND ({column}, id) {cmp} (?, ?)"));
         args.push(Sql::Integer(c.value));
         args.push(Sql::Text(c.id));
+        if let Some(seq) = c.as_of {
+            sql.push_str(" AND seq <= ?");
+            args.push(Sql::Integer(seq));
+        }
+        as_of = c.as_of;
+    } else if q.sort_key == SortKey::UpdatedAt {
+        as_of = Some(max_seq(conn)?);
     }
     if !q.cwds.is_empty() {
         sql.push_str(&format!(" AND cwd IN ({})", placeholders(q.cwds.len())));
@@ -492,10 +512,24 @@ pub(crate) fn list(conn: &Connection, home: &Path, q: &ListQuery) -> Result<List
         data.push(to_record(home, row)?);
     }
     let next_cursor = match (has_more, data.last()) {
-        (true, Some(last)) => Some(cursor::encode(q.sort_key, last_value, &last.id)),
+        (true, Some(last)) => Some(cursor::encode(q.sort_key, last_value, &last.id, as_of)),
         _ => None,
     };
     Ok(ListPage { data, next_cursor })
+}
+
+/// Latest write sequence handed out.
+fn max_seq(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT n FROM write_seq")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Bumps and returns the write sequence (for the row being written).
+fn next_seq(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("UPDATE write_seq SET n = n + 1 RETURNING n")?
+        .query_row([], |r| r.get(0))?)
 }
 
 fn placeholders(n: usize) -> String {

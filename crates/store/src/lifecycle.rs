@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::error::{IoContext, StoreError};
 use crate::handles::lock;
 use crate::types::{LoadedThread, RolloutEntry, SkippedLine, ThreadRecord};
-use crate::{dir_index, index, layout, line, session_index, Store};
+use crate::{dir_index, index, layout, line, session_index, summary, Store};
 
 impl Store {
     /// Every line of the thread's rollout. Unparsable lines (e.g. a torn last line) are
@@ -43,6 +43,10 @@ impl Store {
     /// Names a thread: appends to `session_index.jsonl` and a `thread_name_updated` event to
     /// the rollout, and updates the index.
     pub fn set_name(&self, thread_id: &str, name: &str) -> Result<ThreadRecord, StoreError> {
+        // The slot is held across both writes (stamped with one time) so that two concurrent
+        // renames cannot leave the log and the rollout disagreeing on the latest name.
+        let slot = self.inner.slots.slot(thread_id);
+        let mut slot = lock(&slot);
         self.require(thread_id)?;
         let now = Utc::now();
         {
@@ -51,13 +55,16 @@ impl Store {
             let db = lock(&self.inner.db);
             index::put_session_name(&db, thread_id, name, now.timestamp_millis())?;
         }
-        self.append(
+        self.append_locked(
             thread_id,
+            &mut slot,
             &[RolloutEntry::new(
                 "event_msg",
                 json!({"type": "thread_name_updated", "thread_id": thread_id, "thread_name": name}),
             )],
+            now,
         )?;
+        drop(slot);
         self.require(thread_id)
     }
 
@@ -102,15 +109,65 @@ impl Store {
         let home = &self.inner.home;
         let dst_dir = layout::ensure_dir_durable(home, &rel_dir)?;
         let dst = dst_dir.join(&file_name);
-        move_file(&record.path, &dst)?;
+        // A crash (or another process) may have done the rename without the index update:
+        // the move is then already done and only the index needs fixing.
+        let already_moved = !exists(&record.path)? && exists(&dst)?;
+        if !already_moved {
+            move_file(&record.path, &dst)?;
+        }
         // The open append handle (if any) follows the inode, so it stays valid.
         let rel = layout::rel_string(&rel_dir.join(&file_name));
-        {
-            let db = lock(&self.inner.db);
-            index::relocate(&db, thread_id, &rel)?;
-            dir_index::note_own_dir(&db, &layout::rel_string(&rel_dir))?;
+        if let Err(e) = self.index_moved(thread_id, &rel, &dst, &rel_dir) {
+            if !already_moved {
+                // Put the file back where the index says it is, so both agree again.
+                if let Err(back) = move_file(&dst, &record.path) {
+                    tracing::warn!(error = %back, from = %dst.display(), "cannot move rollout back after index failure");
+                }
+            }
+            return Err(e);
         }
         self.require(thread_id)
+    }
+
+    /// Points the index at the moved file. A row that vanished meanwhile (e.g. dropped by a
+    /// reconciliation that saw the file missing mid-move) is rebuilt from the file.
+    fn index_moved(
+        &self,
+        thread_id: &str,
+        rel: &str,
+        dst: &Path,
+        rel_dir: &Path,
+    ) -> Result<(), StoreError> {
+        let db = lock(&self.inner.db);
+        if index::relocate(&db, thread_id, rel)? == 0 {
+            let summary = summary::scan_file(dst).map_err(|e| e.into_error(dst))?;
+            if summary.meta.id != thread_id {
+                return Err(StoreError::Corrupt {
+                    path: dst.to_path_buf(),
+                    reason: format!("session_meta id {} is not {thread_id}", summary.meta.id),
+                });
+            }
+            let stat = std::fs::metadata(dst).ctx(|| format!("stat {}", dst.display()))?;
+            index::upsert(
+                &db,
+                &index::Row {
+                    rel,
+                    summary: &summary,
+                    size: i64::try_from(stat.len()).unwrap_or(i64::MAX),
+                    mtime_ns: layout::mtime_ns(&stat),
+                },
+            )?;
+        }
+        dir_index::note_own_dir(&db, &layout::rel_string(rel_dir))
+    }
+}
+
+/// Whether `path` exists; errors other than "not found" are errors, not absence.
+fn exists(path: &Path) -> Result<bool, StoreError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StoreError::io(format!("stat {}", path.display()), e)),
     }
 }
 

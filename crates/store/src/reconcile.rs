@@ -4,16 +4,16 @@
 //! skip unchanged directories (`incremental.rs`). Shared helpers for applying changes live
 //! here too.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use rusqlite::Connection;
 
 use crate::error::StoreError;
 use crate::index::{self, Row};
-use crate::summary::FileSummary;
+use crate::summary::{FileSummary, ScanError};
 use crate::types::ReconcileStats;
-use crate::walk::{self, DiskFile};
+use crate::walk::{self, DirStamp, DiskFile};
 use crate::{dir_index, session_index, summary};
 
 /// Files scanned per batch (bounds the summaries held in memory at once).
@@ -43,9 +43,10 @@ pub(crate) fn reconcile(conn: &mut Connection, home: &Path) -> Result<ReconcileS
         .iter()
         .filter(|f| known.get(&f.rel) != Some(&(f.size, f.mtime_ns)))
         .collect();
-    apply_changed(&tx, home, &changed, &mut stats)?;
+    let unread = apply_changed(&tx, home, &changed, &mut stats)?;
     sync_session_names(&tx, home)?;
     dir_index::replace_all(&tx, &disk.dirs)?;
+    forget_dir_stamps(&tx, &unread)?;
     tx.commit()?;
     Ok(stats)
 }
@@ -65,32 +66,61 @@ pub(crate) fn rebuild(
 }
 
 /// Re-reads new or changed files (in parallel) and writes their rows; files without a
-/// usable `session_meta` are skipped and lose any row they had.
+/// usable `session_meta` are skipped and lose any row they had. Returns the directories
+/// holding files that could not be read (I/O error): their rows were kept as they were,
+/// and the caller must not record those directories as checked.
 pub(crate) fn apply_changed(
     conn: &Connection,
     home: &Path,
     changed: &[&DiskFile],
     stats: &mut ReconcileStats,
-) -> Result<(), StoreError> {
+) -> Result<BTreeSet<String>, StoreError> {
+    let mut unread = BTreeSet::new();
+    // Newest first: when two new files carry the same thread id, the newer one is indexed
+    // first and kept (see `apply_scan`), whatever order the directory listing had.
+    let mut changed = changed.to_vec();
+    changed.sort_by(|a, b| b.mtime_ns.cmp(&a.mtime_ns).then_with(|| a.rel.cmp(&b.rel)));
     for batch in changed.chunks(SCAN_BATCH) {
         let scanned_all = scan_parallel(home, batch);
         for (file, scanned) in batch.iter().zip(scanned_all) {
-            apply_scan(conn, home, file, scanned, stats)?;
+            if !apply_scan(conn, home, file, scanned, stats)? {
+                unread.insert(parent_dir(&file.rel).to_string());
+            }
         }
+    }
+    Ok(unread)
+}
+
+fn parent_dir(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// Marks directories as never checked, so the next open lists them (and retries their files).
+pub(crate) fn forget_dir_stamps(
+    conn: &Connection,
+    dirs: &BTreeSet<String>,
+) -> Result<(), StoreError> {
+    for dir in dirs {
+        dir_index::put(conn, dir, &DirStamp::UNKNOWN)?;
     }
     Ok(())
 }
 
-/// Writes one scan result into the index.
+/// Writes one scan result into the index. `false` when the file could not be read: an I/O
+/// error says nothing about its content, so its row (if any) is kept for a later retry.
 pub(crate) fn apply_scan(
     conn: &Connection,
     home: &Path,
     file: &DiskFile,
-    scanned: Result<FileSummary, String>,
+    scanned: Result<FileSummary, ScanError>,
     stats: &mut ReconcileStats,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     match scanned {
         Ok(summary) => {
+            if keeps_other_file(conn, home, file, &summary.meta.id)? {
+                stats.skipped += 1;
+                return Ok(true);
+            }
             index::upsert(
                 conn,
                 &Row {
@@ -102,14 +132,48 @@ pub(crate) fn apply_scan(
             )?;
             stats.reindexed += 1;
         }
-        Err(reason) => {
+        Err(ScanError::Io { message, .. }) => {
+            let path = home.join(&file.rel);
+            tracing::warn!(path = %path.display(), error = %message, "cannot read rollout file; keeping its index row");
+            return Ok(false);
+        }
+        Err(ScanError::Bad(reason)) => {
             let path = home.join(&file.rel);
             tracing::warn!(path = %path.display(), %reason, "skipping rollout file without a usable session_meta");
             stats.skipped += 1;
             stats.removed += index::delete_path(conn, &file.rel)?;
         }
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Two files with the same thread id: the row already indexed stays as long as its file
+/// exists, so the row does not flip between the files on every reconciliation. `true` when
+/// `file` is the one left out.
+fn keeps_other_file(
+    conn: &Connection,
+    home: &Path,
+    file: &DiskFile,
+    id: &str,
+) -> Result<bool, StoreError> {
+    let Some(existing) = index::file_state(conn, id)? else {
+        return Ok(false);
+    };
+    if existing.rel == file.rel {
+        return Ok(false);
+    }
+    let kept = match std::fs::symlink_metadata(home.join(&existing.rel)) {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        // Unknown is not absent: keep what we have.
+        Err(_) => true,
+    };
+    if kept {
+        tracing::warn!(thread = id, kept = %existing.rel, ignored = %file.rel, "two rollout files carry the same thread id; keeping the indexed one");
+    } else {
+        tracing::warn!(thread = id, gone = %existing.rel, now = %file.rel, "thread's indexed rollout file is gone; indexing the other file with its id");
+    }
+    Ok(kept)
 }
 
 /// Reloads the names of `session_index.jsonl` when its size or mtime changed.
@@ -126,7 +190,7 @@ pub(crate) fn sync_session_names(conn: &Connection, home: &Path) -> Result<(), S
 
 /// Reads files on all cores (a cold rebuild of 100k files is dominated by reading and JSON
 /// parsing); results come back in input order.
-fn scan_parallel(home: &Path, files: &[&DiskFile]) -> Vec<Result<FileSummary, String>> {
+fn scan_parallel(home: &Path, files: &[&DiskFile]) -> Vec<Result<FileSummary, ScanError>> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -154,9 +218,66 @@ fn scan_parallel(home: &Path, files: &[&DiskFile]) -> Vec<Result<FileSummary, St
             .into_iter()
             .flat_map(|(len, h)| {
                 // Keep results aligned with `files` even if a scanner died.
-                h.join()
-                    .unwrap_or_else(|_| vec![Err("scanner thread panicked".to_string()); len])
+                h.join().unwrap_or_else(|_| {
+                    let died = ScanError::Io {
+                        kind: std::io::ErrorKind::Other,
+                        message: "scanner thread panicked".to_string(),
+                    };
+                    vec![Err(died); len]
+                })
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: &str = r#"{"timestamp":"2025-01-01T10:00:00.000Z","type":"session_meta","payload":{"id":"t1","cwd":"/w","model_provider":"openai"}}"#;
+
+    #[test]
+    fn unreadable_file_keeps_its_row_and_its_directory_unchecked() {
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path();
+        let dir = "sessions/2025/01/01";
+        std::fs::create_dir_all(home.join(dir)).unwrap();
+        let rel = format!("{dir}/rollout-2025-01-01T10-00-00-t1.jsonl");
+        std::fs::write(home.join(&rel), format!("{META}\n")).unwrap();
+        let mut conn = index::create_fresh(&home.join("db.sqlite")).unwrap();
+        reconcile(&mut conn, home).unwrap();
+        assert!(index::file_state(&conn, "t1").unwrap().is_some());
+        let mut stats = ReconcileStats::default();
+
+        // An I/O error (here: the file vanished between listing and reading) keeps the row
+        // and reports the directory as not checked.
+        let moved = home.join("elsewhere.jsonl");
+        std::fs::rename(home.join(&rel), &moved).unwrap();
+        let file = DiskFile {
+            rel: rel.clone(),
+            size: 1,
+            mtime_ns: 1,
+        };
+        let unread = apply_changed(&conn, home, &[&file], &mut stats).unwrap();
+        assert_eq!(
+            unread.into_iter().collect::<Vec<_>>(),
+            vec![dir.to_string()]
+        );
+        assert_eq!(index::file_state(&conn, "t1").unwrap().unwrap().rel, rel);
+        let err = ScanError::Io {
+            kind: std::io::ErrorKind::Other,
+            message: "EIO".into(),
+        };
+        assert!(!apply_scan(&conn, home, &file, Err(err), &mut stats).unwrap());
+        assert!(index::file_state(&conn, "t1").unwrap().is_some());
+        forget_dir_stamps(&conn, &BTreeSet::from([dir.to_string()])).unwrap();
+        assert!(!dir_index::load(&conn).unwrap()[dir].trusted());
+
+        // Bad content, by contrast, drops the row.
+        std::fs::rename(&moved, home.join(&rel)).unwrap();
+        std::fs::write(home.join(&rel), "not json\n").unwrap();
+        let unread = apply_changed(&conn, home, &[&file], &mut stats).unwrap();
+        assert!(unread.is_empty());
+        assert!(index::file_state(&conn, "t1").unwrap().is_none());
+    }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::error::StoreError;
 use crate::layout;
 
 /// Fields taken from the `session_meta` first line.
@@ -172,10 +173,56 @@ pub(crate) struct FileSummary {
     pub accum: Accum,
 }
 
-/// Reads a rollout file line by line. Fails (with a reason) only when the first line is not
-/// a parsable `session_meta`; later bad lines are ignored here (`load` reports them).
-pub(crate) fn scan_file(path: &Path) -> Result<FileSummary, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("open: {e}"))?;
+/// Why a file could not be summarized. The two cases are handled differently: bad content
+/// is a property of the file (its row goes), an I/O error says nothing about the file's
+/// content (its row stays and the file is retried later).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ScanError {
+    /// The file could not be opened or read (including: vanished meanwhile).
+    Io {
+        kind: std::io::ErrorKind,
+        message: String,
+    },
+    /// The file was read but has no usable `session_meta` first line.
+    Bad(String),
+}
+
+impl ScanError {
+    fn io(what: &str, e: &std::io::Error) -> ScanError {
+        ScanError::Io {
+            kind: e.kind(),
+            message: format!("{what}: {e}"),
+        }
+    }
+
+    /// The store error for a caller that needed this file.
+    pub(crate) fn into_error(self, path: &Path) -> StoreError {
+        match self {
+            ScanError::Io { kind, message } => StoreError::io(
+                format!("scan {}", path.display()),
+                std::io::Error::new(kind, message),
+            ),
+            ScanError::Bad(reason) => StoreError::Corrupt {
+                path: path.to_path_buf(),
+                reason,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScanError::Io { message, .. } => f.write_str(message),
+            ScanError::Bad(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// Reads a rollout file line by line. Fails only when it cannot be read or its first line
+/// is not a parsable `session_meta`; later bad lines are ignored here (`load` reports them).
+pub(crate) fn scan_file(path: &Path) -> Result<FileSummary, ScanError> {
+    let file = std::fs::File::open(path).map_err(|e| ScanError::io("open", &e))?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -188,7 +235,7 @@ pub(crate) fn scan_file(path: &Path) -> Result<FileSummary, String> {
         buf.clear();
         let n = reader
             .read_until(b'\n', &mut buf)
-            .map_err(|e| format!("read: {e}"))?;
+            .map_err(|e| ScanError::io("read", &e))?;
         if n == 0 {
             break;
         }
@@ -197,11 +244,15 @@ pub(crate) fn scan_file(path: &Path) -> Result<FileSummary, String> {
             continue;
         }
         if meta.is_none() {
-            let line = crate::line::parse(bytes).map_err(|e| format!("first line: {e}"))?;
+            let line = crate::line::parse(bytes)
+                .map_err(|e| ScanError::Bad(format!("first line: {e}")))?;
             if line.kind != "session_meta" {
-                return Err(format!("first line is {:?}, not session_meta", line.kind));
+                return Err(ScanError::Bad(format!(
+                    "first line is {:?}, not session_meta",
+                    line.kind
+                )));
             }
-            let info = MetaInfo::from_payload(&line.payload, &file_name)?;
+            let info = MetaInfo::from_payload(&line.payload, &file_name).map_err(ScanError::Bad)?;
             accum.observe(line.ordinal, &line.kind, &line.timestamp, &line.payload);
             meta = Some(info);
             continue;
@@ -222,7 +273,7 @@ pub(crate) fn scan_file(path: &Path) -> Result<FileSummary, String> {
     }
     match meta {
         Some(meta) => Ok(FileSummary { meta, accum }),
-        None => Err("empty file (no session_meta)".to_string()),
+        None => Err(ScanError::Bad("empty file (no session_meta)".to_string())),
     }
 }
 

@@ -4,10 +4,10 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
-use chrono::{Local, Utc};
+use chrono::{DateTime, Local, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::error::{IoContext, StoreError};
@@ -157,11 +157,22 @@ impl Store {
     pub fn append(&self, thread_id: &str, lines: &[RolloutEntry]) -> Result<(), StoreError> {
         let slot = self.inner.slots.slot(thread_id);
         let mut slot = lock(&slot);
-        let open = self.ensure_open(thread_id, &mut slot)?;
+        self.append_locked(thread_id, &mut slot, lines, Utc::now())
+    }
+
+    /// `append` with the thread's slot already held, stamping the lines with `now`.
+    pub(crate) fn append_locked(
+        &self,
+        thread_id: &str,
+        slot: &mut Slot,
+        lines: &[RolloutEntry],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let open = self.ensure_open(thread_id, slot)?;
         if lines.is_empty() {
             return Ok(());
         }
-        let ts = layout::format_timestamp(Utc::now());
+        let ts = layout::format_timestamp(now);
         let mut buf = Vec::new();
         if open.needs_newline {
             buf.push(b'\n');
@@ -180,10 +191,29 @@ impl Store {
         }
         open.needs_newline = false;
         open.next_ordinal = ordinal;
-        let stat = open
-            .file
-            .metadata()
-            .ctx(|| format!("stat rollout of thread {thread_id}"))?;
+        let stat = match open.file.metadata() {
+            Ok(stat) => stat,
+            Err(e) => {
+                slot.open = None;
+                return Err(StoreError::io(
+                    format!("stat rollout of thread {thread_id}"),
+                    e,
+                ));
+            }
+        };
+        if stat.nlink() == 0 {
+            // Another process deleted (or renamed another file over) the rollout while we
+            // held it open: the lines went to an inode nobody can reach. Forget the handle
+            // (the next use reopens by path) and tell the caller the lines are lost.
+            slot.open = None;
+            return Err(StoreError::io(
+                format!("append to thread {thread_id}"),
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "rollout file was deleted or replaced by another process; lines not saved",
+                ),
+            ));
+        }
         let update = AppendUpdate {
             size: i64::try_from(stat.len()).unwrap_or(i64::MAX),
             mtime_ns: layout::mtime_ns(&stat),
@@ -267,16 +297,15 @@ impl Store {
         size: i64,
         mtime_ns: i64,
     ) -> Result<u64, StoreError> {
-        let corrupt = |reason: String| StoreError::Corrupt {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let summary = summary::scan_file(path).map_err(corrupt)?;
+        let summary = summary::scan_file(path).map_err(|e| e.into_error(path))?;
         if summary.meta.id != thread_id {
-            return Err(corrupt(format!(
-                "session_meta id {} does not match thread {thread_id}",
-                summary.meta.id
-            )));
+            return Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "session_meta id {} does not match thread {thread_id}",
+                    summary.meta.id
+                ),
+            });
         }
         let db = lock(&self.inner.db);
         index::upsert(

@@ -269,3 +269,99 @@ fn archived_cwd_provider_and_search_filters() {
     assert_eq!(p2.data[0].id, "a");
     assert!(p2.next_cursor.is_none());
 }
+
+/// Six threads with distinct, old mtimes (so `updated_at` orders them `t0` < … < `t5`).
+fn six_threads_with_old_mtimes() -> (tempfile::TempDir, Store, Vec<String>) {
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::open(home.path()).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let id = format!("t{i}");
+        let rec = store
+            .create_thread(new_thread(&id, "/w", at(1_700_000_000)))
+            .unwrap();
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000 + i * 100);
+        std::fs::File::options()
+            .append(true)
+            .open(&rec.path)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+        ids.push(id);
+    }
+    store.reconcile().unwrap();
+    (home, store, ids)
+}
+
+#[test]
+fn updated_at_paging_neither_repeats_nor_skips_rows_written_between_pages() {
+    for descending in [false, true] {
+        let (_home, store, ids) = six_threads_with_old_mtimes();
+        let mut query = ListQuery {
+            limit: Some(2),
+            sort_key: SortKey::UpdatedAt,
+            descending,
+            ..ListQuery::default()
+        };
+        let first = store.list(&query).unwrap();
+        let mut seen: Vec<String> = first.data.iter().map(|r| r.id.clone()).collect();
+        let expected_first: Vec<String> = if descending {
+            vec!["t5".into(), "t4".into()]
+        } else {
+            vec!["t0".into(), "t1".into()]
+        };
+        assert_eq!(seen, expected_first);
+        // Ascending: a listed row jumps to the end; descending: an unlisted one jumps to the
+        // front. Both would be listed twice / skipped if pages followed the moving value.
+        let moved = "t0";
+        store.append(moved, &[user_message("moves")]).unwrap();
+        assert!(store.get(moved).unwrap().unwrap().updated_at > 1_600_000_600);
+        query.cursor = first.next_cursor;
+        while let Some(cursor) = query.cursor.take() {
+            query.cursor = Some(cursor);
+            let page = store.list(&query).unwrap();
+            seen.extend(page.data.iter().map(|r| r.id.clone()));
+            query.cursor = page.next_cursor;
+        }
+        let unique: HashSet<&String> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "repeats in {seen:?}");
+        // Every row not written since the listing began is listed exactly once; the one
+        // written since is left out of later pages (it was on page one ascending).
+        let mut expected: Vec<String> = ids.clone();
+        if descending {
+            expected.retain(|id| id != moved);
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(sorted, expected, "desc={descending}");
+        // A fresh listing sees the new order.
+        let fresh = store
+            .list(&ListQuery {
+                limit: Some(1),
+                sort_key: SortKey::UpdatedAt,
+                descending: true,
+                ..ListQuery::default()
+            })
+            .unwrap();
+        assert_eq!(fresh.data[0].id, moved);
+    }
+}
+
+#[test]
+fn old_updated_at_cursor_without_as_of_is_still_accepted() {
+    use base64::Engine;
+    let (_home, store, _ids) = six_threads_with_old_mtimes();
+    // The format of earlier versions: "u|<updated_at>|<id>".
+    let old = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("u|1600000100|t1");
+    let page = store
+        .list(&ListQuery {
+            limit: Some(10),
+            sort_key: SortKey::UpdatedAt,
+            descending: false,
+            cursor: Some(old),
+            ..ListQuery::default()
+        })
+        .unwrap();
+    let ids: Vec<&str> = page.data.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, vec!["t2", "t3", "t4", "t5"]);
+}

@@ -8,5 +8,6 @@ mod lifecycle;
 mod listing;
 mod names;
 mod reconcile;
+mod robustness;
 mod roundtrip;
 mod scale;
