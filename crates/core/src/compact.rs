@@ -25,9 +25,8 @@ below, written by a model that worked on the same task. Build on it instead of r
 pub async fn needs_auto_compaction(turn: &TurnRun) -> bool {
     let limit = turn
         .runtime
-        .settings_for_models()
-        .ok()
-        .and_then(|s| s.auto_compact_token_limit)
+        .base_settings()
+        .auto_compact_token_limit
         .unwrap_or_else(|| turn.context_window() * 9 / 10);
     let st = turn.thread.state.lock().await;
     st.usage.last.total_tokens > 0 && st.usage.last.total_tokens >= limit
@@ -82,9 +81,9 @@ impl TurnRun {
         self.emit_item_started(&item, started).await;
         let prompt = self
             .runtime
-            .settings_for_models()
-            .ok()
-            .and_then(|s| s.compact_prompt.clone())
+            .base_settings()
+            .compact_prompt
+            .clone()
             .unwrap_or_else(|| COMPACT_PROMPT.to_string());
         let body = {
             let st = self.thread.state.lock().await;
@@ -104,12 +103,11 @@ impl TurnRun {
             body
         };
         let outputs = self.exchange(body, false).await?;
-        let summary_text: String = outputs
+        let summary_text = outputs
             .iter()
             .rev()
             .find(|o| o["type"] == "message")
-            .and_then(|m| m["content"].as_array())
-            .map(|parts| parts.iter().filter_map(|p| p["text"].as_str()).collect())
+            .map(rollout::content_text)
             .unwrap_or_default();
         if summary_text.trim().is_empty() {
             return Err(Stop::Failed(TurnError::new(

@@ -286,23 +286,12 @@ fn convert_item(item: &Value) -> Option<ThreadItem> {
                 client_id: None,
             })
         }
-        "AgentMessage" => {
-            let text = item["content"]
-                .as_array()
-                .map(|parts| {
-                    parts
-                        .iter()
-                        .filter_map(|p| p["text"].as_str())
-                        .collect::<String>()
-                })
-                .unwrap_or_default();
-            Some(ThreadItem::AgentMessage {
-                id,
-                text,
-                phase: serde_json::from_value(item["phase"].clone()).ok(),
-                memory_citation: None,
-            })
-        }
+        "AgentMessage" => Some(ThreadItem::AgentMessage {
+            id,
+            text: crate::rollout::content_text(item),
+            phase: serde_json::from_value(item["phase"].clone()).ok(),
+            memory_citation: None,
+        }),
         "ContextCompaction" => Some(ThreadItem::ContextCompaction { id }),
         "Plan" => Some(ThreadItem::Plan {
             id,

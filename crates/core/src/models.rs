@@ -45,7 +45,7 @@ fn is_hidden(entry: &serde_json::Value) -> bool {
 
 impl Runtime {
     pub async fn list_models(&self, p: ModelListParams) -> Result<ModelListResponse, CoreError> {
-        let settings = self.settings_for_models()?;
+        let settings = self.base_settings();
         let default = settings
             .model
             .clone()
@@ -88,7 +88,7 @@ impl Runtime {
     }
 
     pub async fn read_account(&self) -> Result<GetAccountResponse, CoreError> {
-        let settings = self.settings_for_models()?;
+        let settings = self.base_settings();
         let provider = settings.provider(&settings.model_provider)?;
         let account =
             codex_model::resolve_api_key(&provider, self.codex_home()).map(|_| Account::ApiKey);

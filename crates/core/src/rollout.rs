@@ -183,6 +183,15 @@ pub fn compacted(message: &str, replacement_history: &[Value]) -> RolloutEntry {
     )
 }
 
+/// The text of a message: its content parts' `text`, concatenated. Serves Responses items
+/// (`output_text` parts) and the official `AgentMessage` rollout items (`Text` parts) alike.
+pub fn content_text(message: &Value) -> String {
+    message["content"]
+        .as_array()
+        .map(|parts| parts.iter().filter_map(|p| p["text"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 /// The Responses API message for user input (images become `input_image`).
 pub fn user_message_item(content: Vec<Value>) -> Value {
     json!({"type": "message", "role": "user", "content": content})

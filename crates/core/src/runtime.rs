@@ -211,8 +211,8 @@ impl Runtime {
             .load(id)
             .map_err(CoreError::from_store)?;
         let rebuilt = history::rebuild(&loaded.lines);
-        let base = self.settings_for_models()?;
-        let mut settings = ThreadSettings::from_config(&base, loaded.record.cwd.clone())?;
+        let base = self.base_settings();
+        let mut settings = ThreadSettings::from_config(base, loaded.record.cwd.clone())?;
         settings.provider_id = loaded.record.model_provider.clone();
         if let Some(model) = rebuilt.last_model.clone().or(loaded.record.model.clone()) {
             settings.model = model;
@@ -253,16 +253,16 @@ impl Runtime {
         settings: &mut ThreadSettings,
         p: &ThreadStartParams,
     ) -> Result<(), CoreError> {
-        let extra = p
-            .config
-            .as_ref()
-            .map(json_to_toml_table)
-            .unwrap_or_default();
-        let cfg = self.inner.config.settings(&extra)?;
-        if p.config.is_some() {
-            let cwd = settings.cwd.clone();
-            *settings = ThreadSettings::from_config(&cfg, cwd)?;
-        }
+        // Only a per-thread `config` map needs the configuration resolved again.
+        let cfg = match &p.config {
+            Some(map) => {
+                let cfg = Arc::new(self.inner.config.settings(&json_to_toml_table(map))?);
+                let cwd = settings.cwd.clone();
+                *settings = ThreadSettings::from_config(&cfg, cwd)?;
+                cfg
+            }
+            None => self.inner.base_settings.clone(),
+        };
         if let Some(m) = &p.model {
             settings.model = m.clone();
         }
@@ -332,15 +332,12 @@ impl Runtime {
         &self,
         p: ThreadStartParams,
     ) -> Result<ThreadStartResponse, CoreError> {
-        let base = self.settings_for_models()?;
+        let base = self.base_settings();
         let cwd = std::env::current_dir().map_err(|e| CoreError::Internal(format!("cwd: {e}")))?;
-        let mut settings = ThreadSettings::from_config(&base, cwd)?;
+        let mut settings = ThreadSettings::from_config(base, cwd)?;
         self.apply_settings(&mut settings, &p)?;
         // Fail early on an unknown provider rather than at the first turn.
-        self.inner
-            .config
-            .settings(&toml::Table::new())?
-            .provider(&settings.provider_id)?;
+        self.base_settings().provider(&settings.provider_id)?;
         let id = new_id();
         let ephemeral = p.ephemeral.unwrap_or(false);
         let new = self.new_thread_record(&id, &settings, None);
@@ -385,23 +382,31 @@ impl Runtime {
         if thread.ephemeral {
             return Ok(wire_thread(&record, status, Vec::new(), true));
         }
+        let (fresh, mut turns) = self.stored_thread(&thread.id, include_turns).await?;
+        mark_active(&mut turns, active_turn.as_deref());
+        Ok(wire_thread(&fresh.unwrap_or(record), status, turns, false))
+    }
+
+    /// A thread's record and, when asked, its turns rebuilt from the rollout; the file is read
+    /// on the blocking pool so a large thread never stalls the async workers.
+    async fn stored_thread(
+        &self,
+        id: &str,
+        include_turns: bool,
+    ) -> Result<(Option<ThreadRecord>, Vec<Turn>), CoreError> {
         let store = self.store().await?.clone();
-        let id = thread.id.clone();
-        let (turns, fresh) = tokio::task::spawn_blocking(move || {
-            let turns = if include_turns {
+        let id = id.to_string();
+        tokio::task::spawn_blocking(move || {
+            if include_turns {
                 let loaded = store.load(&id)?;
-                history::rebuild(&loaded.lines).turns
+                Ok((Some(loaded.record), history::rebuild(&loaded.lines).turns))
             } else {
-                Vec::new()
-            };
-            Ok::<_, codex_store::StoreError>((turns, store.get(&id)?))
+                Ok((store.get(&id)?, Vec::new()))
+            }
         })
         .await
         .map_err(|e| CoreError::Internal(format!("reading the thread: {e}")))?
-        .map_err(CoreError::from_store)?;
-        let mut turns = turns;
-        mark_active(&mut turns, active_turn.as_deref());
-        Ok(wire_thread(&fresh.unwrap_or(record), status, turns, false))
+        .map_err(CoreError::from_store)
     }
 
     pub async fn resume_thread(
@@ -452,18 +457,10 @@ impl Runtime {
                 thread: self.thread_view(&t, p.include_turns).await?,
             });
         }
-        let loaded = self
-            .store()
-            .await?
-            .load(&p.thread_id)
-            .map_err(CoreError::from_store)?;
-        let turns = if p.include_turns {
-            history::rebuild(&loaded.lines).turns
-        } else {
-            Vec::new()
-        };
+        let (record, turns) = self.stored_thread(&p.thread_id, p.include_turns).await?;
+        let record = record.ok_or_else(|| CoreError::ThreadNotFound(p.thread_id.clone()))?;
         Ok(ThreadReadResponse {
-            thread: wire_thread(&loaded.record, ThreadStatus::NotLoaded, turns, false),
+            thread: wire_thread(&record, ThreadStatus::NotLoaded, turns, false),
         })
     }
 
@@ -705,7 +702,7 @@ impl Runtime {
             settings.sandbox = sp.clone();
         }
         if settings.cwd != st.settings.cwd {
-            let base = self.settings_for_models()?;
+            let base = self.base_settings();
             st.project_docs =
                 crate::prompt::project_docs(&settings.cwd, base.project_doc_max_bytes);
         }
@@ -838,8 +835,9 @@ impl Runtime {
         Ok(self.begin_turn(&thread, &mut st, TurnKind::Compact, TurnRequest::Compact))
     }
 
-    pub(crate) fn settings_for_models(&self) -> Result<Arc<crate::config::Settings>, CoreError> {
-        Ok(self.inner.base_settings.clone())
+    /// The settings resolved from the configuration at start-up.
+    pub(crate) fn base_settings(&self) -> &crate::config::Settings {
+        &self.inner.base_settings
     }
 
     /// The model client for a provider, created on first use and then shared.

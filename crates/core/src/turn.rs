@@ -231,9 +231,8 @@ impl TurnRun {
 
     pub fn context_window(&self) -> i64 {
         self.runtime
-            .settings_for_models()
-            .ok()
-            .and_then(|s| s.model_context_window)
+            .base_settings()
+            .model_context_window
             .unwrap_or(crate::compact::FALLBACK_CONTEXT_WINDOW)
     }
 
@@ -765,10 +764,7 @@ impl OpenItems {
     async fn done(&mut self, turn: &mut TurnRun, item: &Value) {
         match item["type"].as_str() {
             Some("message") if item["role"] == "assistant" || item["role"].is_null() => {
-                let text: String = item["content"]
-                    .as_array()
-                    .map(|parts| parts.iter().filter_map(|p| p["text"].as_str()).collect())
-                    .unwrap_or_default();
+                let text = rollout::content_text(item);
                 let (id, started) = match self.message.take() {
                     Some(open) => open,
                     None => {
