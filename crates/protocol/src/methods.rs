@@ -130,6 +130,10 @@ table! {
         AccountLoginStart => "account/login/start" (LoginAccountParams) -> LoginAccountResponse;
         AccountLoginCancel => "account/login/cancel" (CancelLoginAccountParams) -> CancelLoginAccountResponse;
         AccountLogout => "account/logout" (NoParams) -> LogoutAccountResponse;
+        McpServerStatusList => "mcpServerStatus/list" (ListMcpServerStatusParams) -> ListMcpServerStatusResponse;
+        McpServerToolCall => "mcpServer/tool/call" (McpServerToolCallParams) -> McpServerToolCallResponse;
+        McpServerResourceRead => "mcpServer/resource/read" (McpResourceReadParams) -> McpResourceReadResponse;
+        ConfigMcpServerReload => "config/mcpServer/reload" (NoParams) -> McpServerRefreshResponse;
     }
     client_notifications {
         Initialized => "initialized" (NoParams);
@@ -163,10 +167,12 @@ table! {
         DeprecationNotice => "deprecationNotice" (DeprecationNoticeNotification);
         AccountUpdated => "account/updated" (AccountUpdatedNotification);
         AccountLoginCompleted => "account/login/completed" (AccountLoginCompletedNotification);
+        McpServerStartupStatusUpdated => "mcpServer/startupStatus/updated" (McpServerStatusUpdatedNotification);
     }
     server_requests {
         CommandExecutionRequestApproval => "item/commandExecution/requestApproval" (CommandExecutionRequestApprovalParams) -> CommandExecutionRequestApprovalResponse;
         FileChangeRequestApproval => "item/fileChange/requestApproval" (FileChangeRequestApprovalParams) -> FileChangeRequestApprovalResponse;
+        McpServerElicitation => "mcpServer/elicitation/request" (McpServerElicitationRequestParams) -> McpServerElicitationRequestResponse;
     }
 }
 

@@ -20,6 +20,7 @@ from .v2_all import FileChangeOutputDeltaNotification
 from .v2_all import FileChangePatchUpdatedNotification
 from .v2_all import ItemCompletedNotification
 from .v2_all import ItemStartedNotification
+from .v2_all import McpServerStatusUpdatedNotification
 from .v2_all import PlanDeltaNotification
 from .v2_all import ReasoningSummaryPartAddedNotification
 from .v2_all import ReasoningSummaryTextDeltaNotification
@@ -54,6 +55,7 @@ NOTIFICATION_MODELS: dict[str, type[BaseModel]] = {
     "item/reasoning/summaryTextDelta": ReasoningSummaryTextDeltaNotification,
     "item/reasoning/textDelta": ReasoningTextDeltaNotification,
     "item/started": ItemStartedNotification,
+    "mcpServer/startupStatus/updated": McpServerStatusUpdatedNotification,
     "serverRequest/resolved": ServerRequestResolvedNotification,
     "thread/archived": ThreadArchivedNotification,
     "thread/closed": ThreadClosedNotification,
@@ -81,6 +83,7 @@ KnownNotificationPayload: TypeAlias = (
     FileChangePatchUpdatedNotification |
     ItemCompletedNotification |
     ItemStartedNotification |
+    McpServerStatusUpdatedNotification |
     PlanDeltaNotification |
     ReasoningSummaryPartAddedNotification |
     ReasoningSummaryTextDeltaNotification |

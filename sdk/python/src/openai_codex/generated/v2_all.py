@@ -404,6 +404,238 @@ class LogoutAccountResponse(BaseModel):
     )
 
 
+class McpAuthStatus(str, Enum):
+    unknown = "unknown"
+    unsupported = "unsupported"
+    not_logged_in = "notLoggedIn"
+    bearer_token = "bearerToken"
+    o_auth = "oAuth"
+
+
+class McpResource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    annotations: Any | None = None
+    description: str | None = None
+    icons: list[Any] | None = None
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    name: str
+    size: Annotated[int | None, Field(ge=0)] = None
+    title: str | None = None
+    uri: str
+
+
+class McpResourceReadTarget(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    connector_id: Annotated[str, Field(alias="connectorId")]
+    link_id: Annotated[str | None, Field(alias="linkId")] = None
+
+
+class McpResourceTemplate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    annotations: Any | None = None
+    description: str | None = None
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    name: str
+    title: str | None = None
+    uri_template: Annotated[str, Field(alias="uriTemplate")]
+
+
+class McpServerConnectionStatus(str, Enum):
+    not_started = "notStarted"
+    starting = "starting"
+    connected = "connected"
+    authentication_required = "authenticationRequired"
+    failed = "failed"
+    cancelled = "cancelled"
+    disabled = "disabled"
+
+
+class McpServerElicitationAction(str, Enum):
+    accept = "accept"
+    decline = "decline"
+    cancel = "cancel"
+
+
+class FormMcpServerElicitationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    server_name: Annotated[str, Field(alias="serverName")]
+    thread_id: Annotated[str, Field(alias="threadId")]
+    turn_id: Annotated[str | None, Field(alias="turnId")] = None
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    message: str
+    mode: Literal["form"]
+    requested_schema: Annotated[Any, Field(alias="requestedSchema")]
+
+
+class UrlMcpServerElicitationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    server_name: Annotated[str, Field(alias="serverName")]
+    thread_id: Annotated[str, Field(alias="threadId")]
+    turn_id: Annotated[str | None, Field(alias="turnId")] = None
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    elicitation_id: Annotated[str, Field(alias="elicitationId")]
+    message: str
+    mode: Literal["url"]
+    url: str
+
+
+class McpServerElicitationRequestParams(
+    RootModel[FormMcpServerElicitationRequest | UrlMcpServerElicitationRequest]
+):
+    root: Annotated[
+        FormMcpServerElicitationRequest | UrlMcpServerElicitationRequest,
+        Field(
+            description="`mcpServer/elicitation/request` params: a server (or this runtime, for a tool approval) asks the user for input."
+        ),
+    ]
+
+
+class McpServerElicitationRequestResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[
+        Any | None,
+        Field(
+            alias="_meta",
+            description='`{"persist": "session"}` on an accepted tool approval remembers it for the thread.',
+        ),
+    ] = None
+    action: McpServerElicitationAction
+    content: Any | None = None
+
+
+class McpServerInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    description: str | None = None
+    icons: list[Any] | None = None
+    name: str
+    title: str | None = None
+    version: str
+    website_url: Annotated[str | None, Field(alias="websiteUrl")] = None
+
+
+class McpServerRefreshResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class McpServerStartupState(str, Enum):
+    starting = "starting"
+    ready = "ready"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class McpServerStatusDetail(str, Enum):
+    full = "full"
+    tools_and_auth_only = "toolsAndAuthOnly"
+
+
+class McpServerStatusUpdatedNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    error: Annotated[
+        str | None, Field(description="Why the server failed to start; null otherwise.")
+    ] = None
+    failure_reason: Annotated[
+        str | None,
+        Field(
+            alias="failureReason",
+            description='Only `"reauthenticationRequired"` upstream (OAuth); always null here.',
+        ),
+    ] = None
+    name: str
+    status: McpServerStartupState
+    thread_id: Annotated[str | None, Field(alias="threadId")] = None
+
+
+class McpServerToolCallParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    arguments: Any | None = None
+    server: str
+    thread_id: Annotated[str, Field(alias="threadId")]
+    tool: str
+
+
+class McpServerToolCallResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    content: list[Any]
+    is_error: Annotated[bool | None, Field(alias="isError")] = None
+    structured_content: Annotated[Any | None, Field(alias="structuredContent")] = None
+
+
+class McpTool(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    annotations: Any | None = None
+    description: str | None = None
+    icons: list[Any] | None = None
+    input_schema: Annotated[Any, Field(alias="inputSchema")]
+    name: str
+    output_schema: Annotated[Any | None, Field(alias="outputSchema")] = None
+    title: str | None = None
+
+
+class McpToolCallError(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    message: str
+
+
+class McpToolCallResult(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    content: list[Any]
+    structured_content: Annotated[Any | None, Field(alias="structuredContent")] = None
+
+
+class McpToolCallStatus(str, Enum):
+    in_progress = "inProgress"
+    completed = "completed"
+    failed = "failed"
+
+
 class MessagePhase(str, Enum):
     commentary = "commentary"
     partial_answer = "partial_answer"
@@ -581,6 +813,35 @@ class RequestId(RootModel[int | str]):
         Field(
             description="A request id: the protocol allows strings and integers, and a reply must echo the same type."
         ),
+    ]
+
+
+class TextResourceContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    text: str
+    uri: str
+
+
+class BlobResourceContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    blob: str
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    uri: str
+
+
+class ResourceContent(RootModel[TextResourceContent | BlobResourceContent]):
+    root: Annotated[
+        TextResourceContent | BlobResourceContent,
+        Field(description="Contents of a read resource: text or a base64 blob."),
     ]
 
 
@@ -807,6 +1068,26 @@ class ContextCompactionThreadItem(BaseModel):
     )
     id: str
     type: Literal["contextCompaction"]
+
+
+class McpToolCallThreadItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    app_context: Annotated[Any | None, Field(alias="appContext")] = None
+    arguments: Any
+    duration_ms: Annotated[int | None, Field(alias="durationMs")] = None
+    error: McpToolCallError | None = None
+    id: str
+    mcp_app_ui: Annotated[Any | None, Field(alias="mcpAppUi")] = None
+    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
+    read_only_hint: Annotated[bool | None, Field(alias="readOnlyHint")] = None
+    result: McpToolCallResult | None = None
+    server: str
+    status: McpToolCallStatus
+    tool: str
+    type: Literal["mcpToolCall"]
 
 
 class ThreadListCwdFilter(RootModel[str | list[str]]):
@@ -1181,6 +1462,79 @@ class InitializeResponse(BaseModel):
     user_agent: Annotated[str, Field(alias="userAgent")]
 
 
+class ListMcpServerStatusParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cursor: str | None = None
+    detail: McpServerStatusDetail | None = None
+    limit: Annotated[int | None, Field(ge=0)] = None
+    server_name: Annotated[str | None, Field(alias="serverName")] = None
+    thread_id: Annotated[str | None, Field(alias="threadId")] = None
+
+
+class McpResourceReadParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    connector_id: Annotated[str | None, Field(alias="connectorId")] = None
+    origin_call_id: Annotated[str | None, Field(alias="originCallId")] = None
+    server: str
+    target: McpResourceReadTarget | None = None
+    thread_id: Annotated[str | None, Field(alias="threadId")] = None
+    uri: str
+
+
+class McpResourceReadResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    contents: list[ResourceContent]
+    origin_call_id: Annotated[str | None, Field(alias="originCallId")] = None
+
+
+class McpServerStatus(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    auth_status: Annotated[McpAuthStatus, Field(alias="authStatus")]
+    http_origin: Annotated[
+        str | None,
+        Field(
+            alias="httpOrigin",
+            description="Scheme, host and port of a streamable-HTTP server; null for stdio.",
+        ),
+    ] = None
+    name: str
+    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
+    resource_templates: Annotated[
+        list[McpResourceTemplate], Field(alias="resourceTemplates")
+    ]
+    resources: list[McpResource]
+    runtime_status: Annotated[
+        McpServerConnectionStatus | None, Field(alias="runtimeStatus")
+    ] = None
+    server_capabilities: Annotated[Any | None, Field(alias="serverCapabilities")] = None
+    server_info: Annotated[McpServerInfo | None, Field(alias="serverInfo")] = None
+    tools: Annotated[
+        dict[str, McpTool],
+        Field(
+            description="The server's tools after `enabled_tools`/`disabled_tools`, keyed by the server's names."
+        ),
+    ]
+    tools_error: Annotated[
+        str | None,
+        Field(
+            alias="toolsError",
+            description="Why no tool catalogue could be fetched (the server failed to start); null otherwise.",
+        ),
+    ] = None
+
+
 class Model(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1284,10 +1638,11 @@ class ThreadItem(
         | FileChangeThreadItem
         | ImageViewThreadItem
         | ContextCompactionThreadItem
+        | McpToolCallThreadItem
     ]
 ):
     root: Annotated[
-        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem,
+        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem | McpToolCallThreadItem,
         Field(
             description="One unit of a turn. Every field is emitted (null when absent), as the official runtime does."
         ),
@@ -1519,6 +1874,15 @@ class ItemStartedNotification(BaseModel):
     started_at_ms: Annotated[int, Field(alias="startedAtMs")]
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class ListMcpServerStatusResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    data: list[McpServerStatus]
+    next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
 
 
 class Turn(BaseModel):
