@@ -78,10 +78,10 @@ impl Connection {
                 let service = match handler.serve((spawned.stdout, spawned.stdin)).await {
                     Ok(service) => service,
                     Err(e) => {
-                        // Let the stderr reader catch up with what the server printed dying.
-                        let mut guard = spawned.guard;
-                        let _ = guard.has_exited();
-                        tokio::task::yield_now().await;
+                        // Kill what is left of the server, then let the stderr reader reach
+                        // end of file so the message quotes what the server said dying.
+                        drop(spawned.guard);
+                        let _ = tokio::time::timeout(spawn::STDERR_DRAIN, stderr.closed()).await;
                         return Err(with_stderr(
                             format!("handshaking with MCP server failed: {e}"),
                             &stderr,

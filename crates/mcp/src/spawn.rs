@@ -61,6 +61,9 @@ impl ChildGuard {
     }
 }
 
+/// How long a failed start waits for the server's last stderr words once it is killed.
+pub(crate) const STDERR_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         if let Some(pgid) = self.pgid {
@@ -72,18 +75,35 @@ impl Drop for ChildGuard {
 }
 
 /// The last bytes a server wrote to stderr.
-#[derive(Clone, Default)]
-pub(crate) struct StderrTail(Arc<Mutex<Vec<u8>>>);
+#[derive(Clone)]
+pub(crate) struct StderrTail {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    /// Set once stderr reached end of file (the server and its group are gone).
+    closed: Arc<tokio::sync::watch::Sender<bool>>,
+}
 
 impl StderrTail {
+    fn new() -> Self {
+        StderrTail {
+            bytes: Arc::default(),
+            closed: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+
     /// The tail as text, trimmed; empty when the server wrote nothing.
     pub fn text(&self) -> String {
-        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        let bytes = self.bytes.lock().map(|b| b.clone()).unwrap_or_default();
         String::from_utf8_lossy(&bytes).trim().to_string()
     }
 
+    /// Waits until stderr is closed, so the tail holds everything the server wrote.
+    pub async fn closed(&self) {
+        let mut rx = self.closed.subscribe();
+        let _ = rx.wait_for(|closed| *closed).await;
+    }
+
     fn push(&self, chunk: &[u8]) {
-        if let Ok(mut tail) = self.0.lock() {
+        if let Ok(mut tail) = self.bytes.lock() {
             tail.extend_from_slice(chunk);
             if tail.len() > STDERR_TAIL_BYTES {
                 let excess = tail.len() - STDERR_TAIL_BYTES;
@@ -149,14 +169,17 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>, server_name: &str) -> std::io::Result<
     else {
         return Err(std::io::Error::other("child pipes missing"));
     };
-    let stderr = StderrTail::default();
+    let stderr = StderrTail::new();
     let tail = stderr.clone();
     let name = server_name.to_string();
     tokio::spawn(async move {
         let mut buf = [0u8; 1024];
         loop {
             match stderr_pipe.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
+                Ok(0) | Err(_) => {
+                    tail.closed.send_replace(true);
+                    break;
+                }
                 Ok(n) => {
                     tail.push(&buf[..n]);
                     tracing::debug!(server = %name, stderr = %String::from_utf8_lossy(&buf[..n]).trim_end());
