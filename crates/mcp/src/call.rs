@@ -90,7 +90,7 @@ impl McpManager {
             McpCallTarget::Tool { server, tool } => (
                 server.clone(),
                 tool.clone(),
-                self.current_tools().tool(server, tool).cloned(),
+                self.running_tool(server, tool),
             ),
             McpCallTarget::Resource(kind) => {
                 let server = arguments
@@ -137,7 +137,7 @@ impl McpCall {
     /// # Cancellation
     /// When `ctx.cancel` fires the call is abandoned (rmcp tells the server it is cancelled)
     /// and the outcome is a failure saying so.
-    pub async fn run<A: ApprovalAsker>(self, ctx: CallContext<'_, A>) -> McpCallOutcome {
+    pub async fn run<A: ApprovalAsker>(mut self, ctx: CallContext<'_, A>) -> McpCallOutcome {
         let started = Instant::now();
         let arguments = match &self.arguments {
             Ok(arguments) => arguments.clone(),
@@ -153,44 +153,76 @@ impl McpCall {
             }
         };
         let item_arguments = arguments.clone().unwrap_or(Value::Null);
-        if let McpCallTarget::Resource(kind) = self.target {
-            let result = tokio::select! {
-                result = resources::run(&self.manager, kind, arguments.as_ref(), ctx.cancel) => result,
-                _ = ctx.cancel.cancelled() => Err(McpError::Cancelled.to_string()),
-            };
-            let duration = started.elapsed();
-            return match result {
-                Ok(payload) => McpCallOutcome {
-                    item: Some(self.item(
-                        item_arguments,
-                        McpToolCallStatus::Completed,
-                        Some(McpToolCallResult {
-                            content: vec![json!({"type": "text", "text": payload})],
-                            structured_content: None,
-                            meta: None,
-                        }),
-                        None,
-                        Some(duration),
-                    )),
-                    output: Value::String(payload),
-                    success: true,
-                },
-                Err(message) => self.failed(
-                    item_arguments,
-                    message.clone(),
-                    Value::String(message),
-                    duration,
-                ),
-            };
+        match self.target.clone() {
+            McpCallTarget::Resource(kind) => {
+                self.run_resource_tool(kind, arguments, item_arguments, ctx.cancel, started)
+                    .await
+            }
+            McpCallTarget::Tool { server, tool } => {
+                self.run_tool(&server, &tool, arguments, item_arguments, &ctx, started)
+                    .await
+            }
         }
-        let McpCallTarget::Tool { server, tool } = &self.target else {
-            return self.failed(
-                item_arguments,
-                "unsupported MCP call".into(),
-                Value::Null,
-                started.elapsed(),
-            );
+    }
+
+    async fn run_resource_tool(
+        &self,
+        kind: crate::tools::ResourceTool,
+        arguments: Option<Value>,
+        item_arguments: Value,
+        cancel: &CancellationToken,
+        started: Instant,
+    ) -> McpCallOutcome {
+        let result = tokio::select! {
+            result = resources::run(&self.manager, kind, arguments.as_ref(), cancel) => result,
+            _ = cancel.cancelled() => Err(McpError::Cancelled.to_string()),
         };
+        let duration = started.elapsed();
+        match result {
+            Ok(payload) => McpCallOutcome {
+                item: Some(self.item(
+                    item_arguments,
+                    McpToolCallStatus::Completed,
+                    Some(McpToolCallResult {
+                        content: vec![json!({"type": "text", "text": payload})],
+                        structured_content: None,
+                        meta: None,
+                    }),
+                    None,
+                    Some(duration),
+                )),
+                output: Value::String(payload),
+                success: true,
+            },
+            Err(message) => self.failed(
+                item_arguments,
+                message.clone(),
+                Value::String(message),
+                duration,
+            ),
+        }
+    }
+
+    async fn run_tool<A: ApprovalAsker>(
+        &mut self,
+        server: &str,
+        tool: &str,
+        arguments: Option<Value>,
+        item_arguments: Value,
+        ctx: &CallContext<'_, A>,
+        started: Instant,
+    ) -> McpCallOutcome {
+        if self.annotations.is_none() && self.tool_title.is_none() {
+            // The server was not running when the call began (a crash, a slow start): start
+            // it now so the approval decision sees the tool's annotations.
+            if self.manager.live(server, ctx.cancel).await.is_ok() {
+                if let Some(info) = self.manager.running_tool(server, tool) {
+                    self.annotations = info.annotations;
+                    self.tool_title = info.title;
+                    self.tool_description = info.description;
+                }
+            }
+        }
         let mode = self
             .manager
             .slot(server)
@@ -202,7 +234,7 @@ impl McpCall {
             ctx.approval_policy,
             ctx.sandbox_policy,
         );
-        let session_key = (server.clone(), tool.clone());
+        let session_key = (server.to_string(), tool.to_string());
         match requirement {
             ApprovalRequirement::None => {}
             ApprovalRequirement::Refuse(message) => {

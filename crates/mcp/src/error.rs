@@ -15,7 +15,7 @@ pub enum McpError {
     #[error("MCP server `{server}` is not available: {message}")]
     Unavailable { server: String, message: String },
     /// No answer within the configured timeout.
-    #[error("timed out awaiting {method} after {}", format_duration(*.timeout))]
+    #[error("timed out awaiting {method} after {}s", seconds(*.timeout))]
     Timeout {
         method: &'static str,
         timeout: Duration,
@@ -32,12 +32,12 @@ pub enum McpError {
     Cancelled,
 }
 
-/// Seconds the way people write them: `1.5s`, `60s`.
-pub(crate) fn format_duration(d: Duration) -> String {
+/// A duration in seconds the way people write them: `1.5`, `60`.
+pub(crate) fn seconds(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs.fract() == 0.0 {
-        format!("{}s", d.as_secs())
+        d.as_secs().to_string()
     } else {
-        format!("{secs}s")
+        secs.to_string()
     }
 }

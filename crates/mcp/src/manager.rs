@@ -13,7 +13,7 @@
 use crate::config::{McpConfig, McpServerConfig, McpTransport};
 use crate::connection::Connection;
 use crate::elicitation::ElicitationHandler;
-use crate::error::{format_duration, McpError};
+use crate::error::{seconds, McpError};
 use crate::handler::McpClientHandler;
 use crate::tools::McpTools;
 use codex_protocol::v2::{McpServerStartupState, McpTool};
@@ -191,8 +191,9 @@ impl McpManager {
         McpTools::from_slots(&slots)
     }
 
-    /// Applies a new configuration: removed servers stop, changed ones are replaced (and
-    /// started again if servers were already in use), unchanged ones keep running.
+    /// Applies a new configuration: removed servers stop, changed ones (and ones that failed
+    /// to start) are replaced, and started again if servers were already in use; unchanged
+    /// ones keep running.
     pub fn reload(&self, config: McpConfig) {
         let to_start = {
             let mut state = self.lock_state();
@@ -200,7 +201,11 @@ impl McpManager {
             let mut to_start = Vec::new();
             for (name, server) in &config.servers {
                 match state.slots.remove(name) {
-                    Some(old) if old.config == *server => {
+                    // Unchanged and not failed: keep it running. A failed server is retried.
+                    Some(old)
+                        if old.config == *server
+                            && !matches!(old.state(), SlotState::Failed(_)) =>
+                    {
                         slots.insert(name.clone(), old);
                     }
                     previous => {
@@ -268,6 +273,14 @@ impl McpManager {
                 message: "still starting".to_string(),
             }),
         }
+    }
+
+    /// The server's description of one tool, if the server is running now.
+    pub(crate) fn running_tool(&self, server: &str, tool: &str) -> Option<McpTool> {
+        let SlotState::Ready(live) = self.slot(server).ok()?.state() else {
+            return None;
+        };
+        live.tools().iter().find(|t| t.name == tool).cloned()
     }
 
     pub(crate) fn slot(&self, server: &str) -> Result<Arc<Slot>, McpError> {
@@ -369,15 +382,14 @@ impl McpManager {
                     .await;
                 }
                 Err(_) => {
-                    let reason = format!(
-                        "timed out handshaking with MCP server after {}",
-                        format_duration(timeout)
-                    );
+                    let secs = seconds(timeout);
+                    let reason = format!("timed out handshaking with MCP server after {secs}s");
+                    // The official wording, which tells the user what to change.
                     let message = format!(
-                        "MCP client for `{}` timed out after {}. Add or adjust `startup_timeout_sec` in your config.toml:\n[mcp_servers.{}]\nstartup_timeout_sec = XX",
-                        slot.name,
-                        format_duration(timeout).trim_end_matches('s').to_string() + " seconds",
-                        slot.name
+                        "MCP client for `{name}` timed out after {secs} seconds. Add or adjust \
+                         `startup_timeout_sec` in your config.toml:\n[mcp_servers.{name}]\n\
+                         startup_timeout_sec = XX",
+                        name = slot.name
                     );
                     slot.state.send_replace(SlotState::Failed(reason));
                     report(

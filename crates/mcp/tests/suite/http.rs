@@ -37,11 +37,12 @@ async fn calls_a_streamable_http_server() {
     .await
     .expect("server listens in time");
 
-    std::env::set_var("CODEX_MCP_TEST_TOKEN", "secret-token");
     let mut remote = McpServerConfig::stdio("unused", vec![]);
     remote.transport = McpTransport::StreamableHttp {
         url: format!("http://127.0.0.1:{port}/mcp"),
-        bearer_token_env_var: Some("CODEX_MCP_TEST_TOKEN".into()),
+        // Any variable that is set works as a token for this server; cargo sets this one
+        // (setting our own would race with the other tests reading the environment).
+        bearer_token_env_var: Some("CARGO_PKG_NAME".into()),
         http_headers: BTreeMap::from([("X-Test".into(), "1".into())]),
         env_http_headers: BTreeMap::new(),
     };
@@ -73,4 +74,22 @@ async fn calls_a_streamable_http_server() {
     );
     drop(h);
     server.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_bearer_token_fails_the_start_and_says_why() {
+    let mut remote = McpServerConfig::stdio("unused", vec![]);
+    remote.transport = McpTransport::StreamableHttp {
+        url: "http://127.0.0.1:9/mcp".into(),
+        bearer_token_env_var: Some("CODEX_MCP_TEST_UNSET_TOKEN".into()),
+        http_headers: BTreeMap::new(),
+        env_http_headers: BTreeMap::new(),
+    };
+    let mut h = harness(config(vec![("remote", remote)]));
+    h.manager.start();
+    let updates = h.updates_until_settled("remote").await;
+    assert_eq!(
+        updates.last().unwrap().error.as_deref(),
+        Some("MCP client for `remote` failed to start: MCP startup failed: environment variable `CODEX_MCP_TEST_UNSET_TOKEN` (bearer_token_env_var) is not set")
+    );
 }

@@ -302,3 +302,25 @@ async fn reload_diffs_the_servers() {
         .collect();
     assert!(!restarted.contains(&"kept".to_string()), "{restarted:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_retries_a_server_that_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let late = dir.path().join("late-server");
+    // The command does not exist yet: start-up fails.
+    let server = codex_mcp::McpServerConfig::stdio(late.to_string_lossy(), vec![]);
+    let mut h = harness(config(vec![("late", server.clone())]));
+    let cancel = CancellationToken::new();
+    h.manager.wait_ready(&cancel).await;
+    let first = h.updates_until_settled("late").await;
+    assert_eq!(
+        first.last().unwrap().status,
+        codex_protocol::v2::McpServerStartupState::Failed
+    );
+
+    // Now it exists; reloading the same configuration starts it again.
+    std::os::unix::fs::symlink(everything_bin(), &late).unwrap();
+    h.manager.reload(config(vec![("late", server)]));
+    let tools = h.manager.wait_ready(&cancel).await;
+    assert!(tools.resolve(Some("mcp__late"), "echo").is_some());
+}
