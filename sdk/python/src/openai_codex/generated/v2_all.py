@@ -295,6 +295,245 @@ class FileChangeRequestApprovalResponse(BaseModel):
     decision: ApprovalDecision
 
 
+class FsChangedNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    changed_paths: Annotated[list[str], Field(alias="changedPaths")]
+    watch_id: Annotated[str, Field(alias="watchId")]
+
+
+class FsCopyParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    destination_path: Annotated[str, Field(alias="destinationPath")]
+    recursive: Annotated[
+        bool | None, Field(description="Needed to copy a directory; ignored for files.")
+    ] = None
+    source_path: Annotated[str, Field(alias="sourcePath")]
+
+
+class FsCopyResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FsCreateDirectoryParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+    recursive: Annotated[
+        bool | None, Field(description="Create missing parents too (default true).")
+    ] = None
+
+
+class FsCreateDirectoryResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FsGetMetadataParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+
+
+class FsGetMetadataResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    created_at_ms: Annotated[
+        int,
+        Field(
+            alias="createdAtMs",
+            description="Unix milliseconds, 0 when the file system does not record it.",
+        ),
+    ]
+    is_directory: Annotated[bool, Field(alias="isDirectory")]
+    is_file: Annotated[bool, Field(alias="isFile")]
+    is_symlink: Annotated[
+        bool,
+        Field(
+            alias="isSymlink",
+            description="Whether the path itself is a symbolic link (the other fields describe its target).",
+        ),
+    ]
+    modified_at_ms: Annotated[int, Field(alias="modifiedAtMs")]
+
+
+class FsReadDirectoryEntry(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file_name: Annotated[
+        str, Field(alias="fileName", description="The entry's own name, not a path.")
+    ]
+    is_directory: Annotated[bool, Field(alias="isDirectory")]
+    is_file: Annotated[bool, Field(alias="isFile")]
+
+
+class FsReadDirectoryParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+
+
+class FsReadDirectoryResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    entries: list[FsReadDirectoryEntry]
+
+
+class FsReadFileParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+
+
+class FsReadFileResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    data_base64: Annotated[str, Field(alias="dataBase64")]
+
+
+class FsRemoveParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    force: Annotated[
+        bool | None, Field(description="A missing path is not an error (default true).")
+    ] = None
+    path: str
+    recursive: Annotated[
+        bool | None,
+        Field(description="Remove directories with their contents (default true)."),
+    ] = None
+
+
+class FsRemoveResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FsUnwatchParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    watch_id: Annotated[str, Field(alias="watchId")]
+
+
+class FsUnwatchResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FsWatchParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+    watch_id: Annotated[
+        str,
+        Field(
+            alias="watchId",
+            description="Chosen by the client; scoped to its connection.",
+        ),
+    ]
+
+
+class FsWatchResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: Annotated[str, Field(description="The canonical path being watched.")]
+
+
+class FsWriteFileParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    data_base64: Annotated[str, Field(alias="dataBase64")]
+    path: str
+
+
+class FsWriteFileResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FuzzyFileSearchMatchType(str, Enum):
+    file = "file"
+    directory = "directory"
+
+
+class FuzzyFileSearchParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cancellation_token: Annotated[
+        str | None,
+        Field(
+            alias="cancellationToken",
+            description="A newer search with the same token cancels this one (it then answers with no files).",
+        ),
+    ] = None
+    query: str
+    roots: list[str]
+
+
+class Indice(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class FuzzyFileSearchResult(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file_name: str
+    indices: Annotated[
+        list[Indice] | None,
+        Field(description="Character positions in `path` that matched the query."),
+    ] = None
+    match_type: FuzzyFileSearchMatchType
+    path: Annotated[str, Field(description="Relative to `root`.")]
+    root: str
+    score: Annotated[int, Field(ge=0)]
+
+
 class GetAccountParams(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -935,6 +1174,49 @@ class SessionSourceKind(str, Enum):
     unknown = "unknown"
 
 
+class SkillErrorInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    message: str
+    path: str
+
+
+class SkillScope(str, Enum):
+    user = "user"
+    repo = "repo"
+    system = "system"
+    admin = "admin"
+
+
+class SkillsChangedNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class SkillsListParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cwds: Annotated[
+        list[str] | None,
+        Field(
+            description="Working directories whose repo skills to list; empty means the server's own cwd."
+        ),
+    ] = None
+    force_reload: Annotated[
+        bool | None,
+        Field(
+            alias="forceReload",
+            description="Re-scan the disk instead of answering from the cache.",
+        ),
+    ] = None
+
+
 class SortDirection(str, Enum):
     asc = "asc"
     desc = "desc"
@@ -1450,6 +1732,14 @@ class FileUpdateChange(BaseModel):
     path: str
 
 
+class FuzzyFileSearchResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    files: list[FuzzyFileSearchResult]
+
+
 class InitializeResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1572,6 +1862,48 @@ class SessionSource(RootModel[SessionSourceKind | dict[str, Any]]):
             description="Where a thread came from. Strings for the plain kinds, objects for custom and sub-agent ones."
         ),
     ]
+
+
+class SkillMetadata(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    description: str
+    enabled: bool
+    name: str
+    path: Annotated[str, Field(description="The `SKILL.md` file.")]
+    scope: SkillScope
+    short_description: Annotated[
+        str | None,
+        Field(
+            alias="shortDescription",
+            description="`metadata.short-description` from the front matter, when present.",
+        ),
+    ] = None
+
+
+class SkillsListEntry(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cwd: str
+    errors: Annotated[
+        list[SkillErrorInfo],
+        Field(
+            description="Files that look like skills but could not be read; the others are still listed."
+        ),
+    ]
+    skills: list[SkillMetadata]
+
+
+class SkillsListResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    data: list[SkillsListEntry]
 
 
 class ThreadForkParams(BaseModel):
