@@ -47,6 +47,11 @@ impl HeadTailBuffer {
         self.total - self.head.len() as u64 - self.tail.len() as u64
     }
 
+    /// Bytes pushed since creation (or the last [`Self::take`]).
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
     /// Bytes held in memory (at most the cap).
     pub(crate) fn held(&self) -> usize {
         self.head.len() + self.tail.len()

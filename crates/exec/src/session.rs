@@ -223,6 +223,14 @@ impl Session {
         }
     }
 
+    /// Output bytes the command has printed so far.
+    pub fn total_output_bytes(&self) -> u64 {
+        match self.buffers.lock() {
+            Ok(buffers) => buffers.transcript.total(),
+            Err(_) => 0,
+        }
+    }
+
     /// Output bytes this session holds in memory right now.
     pub fn buffered_bytes(&self) -> usize {
         match self.buffers.lock() {

@@ -4,6 +4,7 @@ mod lifecycle;
 mod output;
 mod pty;
 mod sandbox;
+mod session;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
