@@ -481,3 +481,44 @@ impl Driver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> CommandExecRequest {
+        CommandExecRequest {
+            command: vec!["true".to_string()],
+            cwd: PathBuf::from("/"),
+            env: HashMap::new(),
+            sandbox: SandboxPolicy::DangerFullAccess,
+            timeout_ms: None,
+            disable_timeout: false,
+            tty: false,
+            size: None,
+            stream_stdin: false,
+            stream_stdout_stderr: false,
+            process_id: None,
+            output_bytes_cap: None,
+            disable_output_cap: false,
+        }
+    }
+
+    #[test]
+    fn timeout_defaults_to_ten_seconds_unless_disabled() {
+        assert_eq!(validate(&request()).unwrap(), Some(Duration::from_secs(10)));
+        let disabled = CommandExecRequest {
+            disable_timeout: true,
+            ..request()
+        };
+        assert_eq!(validate(&disabled).unwrap(), None);
+        let explicit = CommandExecRequest {
+            timeout_ms: Some(1500),
+            ..request()
+        };
+        assert_eq!(
+            validate(&explicit).unwrap(),
+            Some(Duration::from_millis(1500))
+        );
+    }
+}

@@ -6,7 +6,7 @@
 //! die. Neither reaches a grandchild after a SIGKILL or an abort: it is
 //! reparented to init and runs on. So we start one `/bin/sh` reading a pipe
 //! whose only write end we hold (close-on-exec, so commands never inherit it).
-//! We send `+<pgid>` when a group starts and `-<pgid>` once it is gone. When we
+//! We send `+ <pgid>` when a group starts and `- <pgid>` once it is gone. When we
 //! exit, the kernel closes the write end, `read` hits EOF, and the guardian
 //! SIGKILLs each group still registered, then exits itself.
 //!
@@ -20,7 +20,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 
-/// Reads `+pgid` / `-pgid` lines until EOF, then kills what is registered.
+/// Reads `+ pgid` / `- pgid` lines until EOF, then kills what is registered.
 /// Only digits reach `eval`, so the variable names cannot inject code.
 const SCRIPT: &str = r#"trap '' HUP INT
 while read -r op pgid; do
@@ -73,7 +73,7 @@ fn update(pgid: u32, live: bool) {
     if !changed {
         return;
     }
-    let line = format!("{}{pgid}\n", if live { '+' } else { '-' });
+    let line = format!("{} {pgid}\n", if live { '+' } else { '-' });
     let sent = match state.guardian.as_mut() {
         Some(guardian) => guardian.stdin.write_all(line.as_bytes()).is_ok(),
         None => false,
@@ -89,7 +89,7 @@ fn update(pgid: u32, live: bool) {
     }
     match start() {
         Ok(mut guardian) => {
-            let lines: String = state.groups.iter().map(|g| format!("+{g}\n")).collect();
+            let lines: String = state.groups.iter().map(|g| format!("+ {g}\n")).collect();
             if let Err(err) = guardian.stdin.write_all(lines.as_bytes()) {
                 tracing::warn!(%err, "process-group guardian refused its registrations");
             }
@@ -119,4 +119,41 @@ fn start() -> std::io::Result<Guardian> {
     };
     tracing::debug!(pid = child.id(), "started the process-group guardian");
     Ok(Guardian { child, stdin })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The script kills exactly the groups still registered at EOF.
+    #[test]
+    fn the_script_kills_registered_groups_at_eof() {
+        let spawn_group = || {
+            Command::new("sleep")
+                .arg("1000")
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        };
+        let (mut kept, mut released) = (spawn_group(), spawn_group());
+        let mut guardian = start().unwrap();
+        let lines = format!(
+            "+ {}\n+ {}\n- {}\n+ not-a-number\n",
+            kept.id(),
+            released.id(),
+            released.id()
+        );
+        guardian.stdin.write_all(lines.as_bytes()).unwrap();
+        drop(guardian.stdin);
+        assert!(guardian.child.wait().unwrap().success());
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(kept.wait().unwrap().signal(), Some(libc::SIGKILL));
+        assert_eq!(
+            released.try_wait().unwrap(),
+            None,
+            "an unregistered group was killed"
+        );
+        released.kill().unwrap();
+        released.wait().unwrap();
+    }
 }

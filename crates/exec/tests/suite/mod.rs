@@ -1,10 +1,12 @@
 //! Integration test modules and shared helpers.
 
+mod command_exec;
 mod lifecycle;
 mod output;
 mod pty;
 mod sandbox;
 mod session;
+mod survival;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
