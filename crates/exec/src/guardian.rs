@@ -42,12 +42,15 @@ struct Guardian {
 
 struct State {
     guardian: Option<Guardian>,
+    /// Starting it failed once (no `/bin/sh`?): do not retry for every command.
+    unavailable: bool,
     /// What the guardian should hold, replayed if it has to be restarted.
     groups: BTreeSet<u32>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
     guardian: None,
+    unavailable: false,
     groups: BTreeSet::new(),
 });
 
@@ -78,7 +81,7 @@ fn update(pgid: u32, live: bool) {
         Some(guardian) => guardian.stdin.write_all(line.as_bytes()).is_ok(),
         None => false,
     };
-    if sent {
+    if sent || state.unavailable {
         return;
     }
     // Not started yet, or it died (someone killed it): start a new one and
@@ -96,6 +99,7 @@ fn update(pgid: u32, live: bool) {
             state.guardian = Some(guardian);
         }
         Err(err) => {
+            state.unavailable = true;
             tracing::warn!(%err, "could not start the process-group guardian; commands may outlive an abnormal exit");
         }
     }

@@ -62,6 +62,9 @@ impl Process {
     /// # Errors
     /// [`ExecError::EmptyCommand`], sandbox errors, terminal setup errors and
     /// [`ExecError::Spawn`] when the program cannot be executed.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
     pub fn spawn(
         spec: ProcessSpec,
         output: mpsc::Sender<OutputChunk>,
