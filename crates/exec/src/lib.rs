@@ -58,7 +58,8 @@ pub use run::run;
 pub use sandbox::{sandbox_support, SandboxSupport};
 pub use session::{Session, SessionLimits, SessionRead, Transcript};
 pub use session_table::{
-    ExecCommandOutcome, SessionTable, UnifiedExecOutput, WriteStdinError, DEFAULT_MAX_SESSIONS,
+    ExecCommandOutcome, SessionOwner, SessionTable, UnifiedExecOutput, WriteStdinError,
+    DEFAULT_MAX_SESSIONS,
 };
 pub use spawn::{ProcessIo, ProcessSpec};
 pub use types::{

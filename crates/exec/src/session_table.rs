@@ -56,6 +56,15 @@ impl UnifiedExecOutput {
     }
 }
 
+/// Who started a session: the turn (killed with it on interrupt) and the
+/// `exec_command` call, whose `commandExecution` item the session feeds
+/// (`terminalInteraction`, completion).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOwner {
+    pub turn_id: String,
+    pub item_id: String,
+}
+
 /// What `exec_command` started.
 pub struct ExecCommandOutcome {
     /// The session, running or exited; watch it to complete the item.
@@ -88,7 +97,7 @@ impl WriteStdinError {
 
 struct Entry {
     session: Arc<Session>,
-    owner_turn: String,
+    owner: SessionOwner,
     last_used: Instant,
     /// Calls currently waiting on this session; busy sessions are evicted last.
     busy: usize,
@@ -127,7 +136,7 @@ impl SessionTable {
         id
     }
 
-    /// Start `spec` as session `id` for `owner_turn`, wait up to
+    /// Start `spec` as session `id` for `owner`, wait up to
     /// `yield_time_ms` (default 10 s, clamped to 0.25..30 s) unless it exits
     /// first, and return its output so far. A session still running stays in
     /// the table; an exited one does not.
@@ -137,7 +146,7 @@ impl SessionTable {
     pub async fn exec_command(
         &self,
         id: i32,
-        owner_turn: &str,
+        owner: SessionOwner,
         spec: ProcessSpec,
         limits: SessionLimits,
         yield_time_ms: Option<u64>,
@@ -148,7 +157,7 @@ impl SessionTable {
             .clamp(MIN_YIELD_MS, MAX_YIELD_MS);
         let session = Arc::new(Session::start(spec, limits, events)?);
         // In the table before the wait, so an interrupt during it kills it.
-        let evicted = self.insert(id, owner_turn, session.clone());
+        let evicted = self.insert(id, owner, session.clone());
         if let Some(evicted) = evicted {
             tracing::debug!(
                 evicted,
@@ -209,6 +218,11 @@ impl SessionTable {
         self.lock().entries.get(&id).map(|e| e.session.clone())
     }
 
+    /// Who started session `id`, if the table has it.
+    pub fn owner(&self, id: i32) -> Option<SessionOwner> {
+        self.lock().entries.get(&id).map(|e| e.owner.clone())
+    }
+
     /// Kill and drop every session `turn` started. Returns their ids.
     pub fn kill_turn(&self, turn: &str) -> Vec<i32> {
         let removed: Vec<(i32, Entry)> = {
@@ -216,7 +230,7 @@ impl SessionTable {
             let ids: Vec<i32> = state
                 .entries
                 .iter()
-                .filter(|(_, e)| e.owner_turn == turn)
+                .filter(|(_, e)| e.owner.turn_id == turn)
                 .map(|(id, _)| *id)
                 .collect();
             ids.into_iter()
@@ -259,7 +273,7 @@ impl SessionTable {
 
     /// Insert, first evicting one session if the table is full. Returns the
     /// evicted id.
-    fn insert(&self, id: i32, owner_turn: &str, session: Arc<Session>) -> Option<i32> {
+    fn insert(&self, id: i32, owner: SessionOwner, session: Arc<Session>) -> Option<i32> {
         let evicted = {
             let mut state = self.lock();
             let evicted = if state.entries.len() >= self.max_sessions {
@@ -272,7 +286,7 @@ impl SessionTable {
                 id,
                 Entry {
                     session,
-                    owner_turn: owner_turn.to_string(),
+                    owner,
                     last_used: Instant::now(),
                     busy: 0,
                 },

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use codex_exec::{
-    new_chunk_id, ProcessIo, SandboxPolicy, SessionLimits, SessionTable, TerminalSize,
-    UnifiedExecOutput, UnifiedExecStatus, WriteStdinError,
+    new_chunk_id, ProcessIo, SandboxPolicy, SessionLimits, SessionOwner, SessionTable,
+    TerminalSize, UnifiedExecOutput, UnifiedExecStatus, WriteStdinError,
 };
 use tokio::sync::mpsc;
 
@@ -23,6 +23,13 @@ const NO_STDIN: ProcessIo = ProcessIo::Pipes { stdin: false };
 
 fn text(output: &UnifiedExecOutput) -> String {
     String::from_utf8_lossy(&output.output).into_owned()
+}
+
+fn owner(turn: &str) -> SessionOwner {
+    SessionOwner {
+        turn_id: turn.to_string(),
+        item_id: format!("call-{turn}"),
+    }
 }
 
 /// The session id as a model reads it from the tool result.
@@ -46,7 +53,7 @@ async fn start(
     let outcome = table
         .exec_command(
             id,
-            turn,
+            owner(turn),
             spec(argv, cwd, sandbox, io),
             SessionLimits::default(),
             Some(yield_ms),
@@ -210,7 +217,7 @@ async fn killing_a_turn_kills_its_live_sessions_only() {
     let owned = table
         .exec_command(
             id,
-            "turn-1",
+            owner("turn-1"),
             spec(
                 &["sh", "-c", "sleep 1000 & echo bg=$!; wait"],
                 dir.path(),
@@ -237,7 +244,9 @@ async fn killing_a_turn_kills_its_live_sessions_only() {
     )
     .await;
 
+    assert_eq!(table.owner(id), Some(owner("turn-1")));
     assert_eq!(table.kill_turn("turn-1"), vec![id]);
+    assert_eq!(table.owner(id), None);
     let code = tokio::time::timeout(TEST_TIMEOUT, owned.session.wait())
         .await
         .unwrap();
@@ -416,7 +425,7 @@ async fn memory_stays_bounded_with_20_sessions_printing() {
         starts.spawn(async move {
             let id = table.reserve_id();
             let outcome = table
-                .exec_command(id, "t", spec, limits, Some(250), None)
+                .exec_command(id, owner("t"), spec, limits, Some(250), None)
                 .await
                 .unwrap();
             assert_eq!(

@@ -29,7 +29,10 @@ async fn session_family(table: &SessionTable, cwd: &Path, io: ProcessIo) -> Vec<
     table
         .exec_command(
             id,
-            "turn",
+            codex_exec::SessionOwner {
+                turn_id: "turn".to_string(),
+                item_id: "call".to_string(),
+            },
             spec(
                 &["sh", "-c", FAMILY],
                 cwd,
