@@ -42,8 +42,32 @@ impl HeadTailBuffer {
         self.tail.extend(bytes);
     }
 
-    fn omitted(&self) -> u64 {
+    /// Bytes dropped from the middle so far: non-zero once the cap was hit.
+    pub(crate) fn omitted(&self) -> u64 {
         self.total - self.head.len() as u64 - self.tail.len() as u64
+    }
+
+    /// Bytes pushed since creation (or the last [`Self::take`]).
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Bytes held in memory (at most the cap).
+    pub(crate) fn held(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    /// Everything held, with a marker line where the middle was dropped, and
+    /// whether anything was dropped; the buffer starts over empty.
+    pub(crate) fn take(&mut self) -> (Vec<u8>, bool) {
+        let omitted = self.omitted();
+        let mut bytes = std::mem::take(&mut self.head);
+        if omitted > 0 {
+            bytes.extend_from_slice(format!("\n[... {omitted} bytes omitted ...]\n").as_bytes());
+        }
+        bytes.extend(self.tail.drain(..));
+        self.total = 0;
+        (bytes, omitted > 0)
     }
 
     /// The captured text; a marker line stands in for any dropped middle.
@@ -81,5 +105,20 @@ mod tests {
         let mut b = HeadTailBuffer::new(4);
         b.push(b"abcdefghij");
         assert_eq!(b.to_text(), "ab\n[... 6 bytes omitted ...]\nij");
+    }
+
+    #[test]
+    fn take_empties_and_reports_the_cap() {
+        let mut b = HeadTailBuffer::new(4);
+        b.push(b"abc");
+        assert_eq!(b.take(), (b"abc".to_vec(), false));
+        assert_eq!(b.held(), 0);
+        b.push(b"0123456789");
+        assert_eq!(b.held(), 4);
+        let (bytes, capped) = b.take();
+        assert!(capped);
+        assert_eq!(bytes, b"01\n[... 6 bytes omitted ...]\n89");
+        b.push(b"x");
+        assert_eq!(b.take(), (b"x".to_vec(), false));
     }
 }

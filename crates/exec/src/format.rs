@@ -114,6 +114,66 @@ pub fn format_exec_output_for_model(
     )
 }
 
+/// Whether a unified-exec process is still running after a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnifiedExecStatus {
+    /// Still running; the model continues it with `write_stdin`.
+    Running {
+        session_id: i32,
+    },
+    Exited {
+        exit_code: i32,
+    },
+}
+
+/// The `exec_command` / `write_stdin` result text, as the official runtime
+/// writes it:
+///
+/// ```text
+/// Chunk ID: 7f3a1c
+/// Wall time: 0.5012 seconds
+/// Process running with session ID 1000      (or: Process exited with code 0)
+/// Original token count: 23
+/// Output:
+/// <output, truncated to max_output_tokens (default 10000)>
+/// ```
+pub fn format_unified_exec_output(
+    chunk_id: &str,
+    wall_time: std::time::Duration,
+    status: UnifiedExecStatus,
+    output: &str,
+    max_output_tokens: Option<usize>,
+) -> String {
+    let tokens = max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
+    let status = match status {
+        UnifiedExecStatus::Running { session_id } => {
+            format!("Process running with session ID {session_id}")
+        }
+        UnifiedExecStatus::Exited { exit_code } => format!("Process exited with code {exit_code}"),
+    };
+    format!(
+        "Chunk ID: {chunk_id}\nWall time: {:.4} seconds\n{status}\nOriginal token count: {}\nOutput:\n{}",
+        wall_time.as_secs_f64(),
+        approx_token_count(output),
+        truncate_middle(output, TruncationPolicy::Tokens(tokens)),
+    )
+}
+
+/// A fresh chunk id: 6 random lowercase hex digits.
+pub fn new_chunk_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS and differs per instance: enough
+    // randomness for an id that only has to differ between calls.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    format!("{:06x}", hasher.finish() & 0xff_ffff)
+}
+
 /// The freeform (`shell_command`) result text:
 ///
 /// ```text
@@ -172,6 +232,44 @@ mod tests {
             format_exec_output_for_model(&output("hi\n", 0.0, 0), "48947f", None),
             "Chunk ID: 48947f\nWall time: 0.0000 seconds\nProcess exited with code 0\nOriginal token count: 1\nOutput:\nhi\n"
         );
+    }
+
+    #[test]
+    fn unified_exec_format_matches_the_official_text() {
+        let wall = Duration::from_micros(500_123);
+        assert_eq!(
+            format_unified_exec_output(
+                "48947f",
+                Duration::ZERO,
+                UnifiedExecStatus::Exited { exit_code: 0 },
+                "hi\n",
+                None
+            ),
+            "Chunk ID: 48947f\nWall time: 0.0000 seconds\nProcess exited with code 0\nOriginal token count: 1\nOutput:\nhi\n"
+        );
+        assert_eq!(
+            format_unified_exec_output(
+                "0a0b0c",
+                wall,
+                UnifiedExecStatus::Running { session_id: 1000 },
+                ">>> ",
+                None
+            ),
+            "Chunk ID: 0a0b0c\nWall time: 0.5001 seconds\nProcess running with session ID 1000\nOriginal token count: 1\nOutput:\n>>> "
+        );
+    }
+
+    #[test]
+    fn chunk_ids_are_six_hex_digits_and_differ() {
+        let a = new_chunk_id();
+        let b = new_chunk_id();
+        for id in [&a, &b] {
+            assert_eq!(id.len(), 6, "{id}");
+            assert!(id
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        }
+        assert_ne!(a, b);
     }
 
     #[test]

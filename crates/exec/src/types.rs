@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::policy::SandboxPolicy;
 
 /// One command to run. The environment is exactly `env` (nothing inherited).
@@ -57,6 +59,8 @@ pub enum ExecError {
     SandboxUnavailable(String),
     #[error("failed to prepare the sandbox: {0}")]
     SandboxSetup(String),
+    #[error("terminal setup failed: {0}")]
+    Terminal(String),
     #[error("failed to spawn {program}: {source}")]
     Spawn {
         program: String,
@@ -68,4 +72,44 @@ pub enum ExecError {
     /// Carries what had been captured so far.
     #[error("command cancelled")]
     Cancelled { partial: Box<ExecOutput> },
+}
+
+/// Rows and columns of a pseudo-terminal window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalSize {
+    pub rows: u16,
+    pub cols: u16,
+}
+
+impl Default for TerminalSize {
+    /// 24 x 80, the classic terminal (and the official runtime's default).
+    fn default() -> Self {
+        TerminalSize { rows: 24, cols: 80 }
+    }
+}
+
+impl TerminalSize {
+    /// Both dimensions non-zero (the kernel accepts zero, programs do not).
+    pub fn is_valid(self) -> bool {
+        self.rows > 0 && self.cols > 0
+    }
+}
+
+/// Why input, resizing or closing could not be applied to a running process.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("stdin streaming is not enabled for this process")]
+    StdinNotStreamed,
+    #[error("stdin is already closed")]
+    StdinClosed,
+    #[error("the process was not started on a terminal")]
+    NotATerminal,
+    #[error("terminal rows and cols must be greater than 0")]
+    InvalidSize,
+    /// The process did not take the input within the write timeout (it is
+    /// not reading stdin and the pipe or terminal buffer is full).
+    #[error("timed out writing to stdin: the process is not reading its input")]
+    WriteTimedOut,
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
 }

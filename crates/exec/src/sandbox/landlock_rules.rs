@@ -1,7 +1,8 @@
-//! The Landlock ruleset: read everywhere, write beneath the writable roots.
+//! The Landlock ruleset: read everywhere, write beneath the writable roots
+//! and to a few device files (`/dev/null`, the command's own terminal).
 
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use landlock::{
     path_beneath_rules, Access, AccessFs, CompatLevel, Compatible, Ruleset, RulesetAttr,
@@ -12,7 +13,11 @@ use crate::types::ExecError;
 
 /// Create the ruleset for the kernel's `abi` and return its fd. Every access
 /// right known to that ABI is handled, so anything not granted is denied.
-pub(super) fn build(abi: i32, writable: &[PathBuf]) -> Result<OwnedFd, ExecError> {
+pub(super) fn build(
+    abi: i32,
+    writable: &[PathBuf],
+    devices: &[&Path],
+) -> Result<OwnedFd, ExecError> {
     let abi = ABI::from(abi);
     let fail = |e: landlock::RulesetError| ExecError::SandboxSetup(format!("landlock: {e}"));
     let all = AccessFs::from_all(abi);
@@ -27,7 +32,7 @@ pub(super) fn build(abi: i32, writable: &[PathBuf]) -> Result<OwnedFd, ExecError
         .map_err(fail)?
         .add_rules(path_beneath_rules(["/"], read))
         .map_err(fail)?
-        .add_rules(path_beneath_rules(["/dev/null"], all))
+        .add_rules(path_beneath_rules(devices, all))
         .map_err(fail)?
         .add_rules(path_beneath_rules(writable, all))
         .map_err(fail)?;

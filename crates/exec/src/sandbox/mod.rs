@@ -70,8 +70,15 @@ pub(crate) struct PreparedSandbox {
     pub(crate) _ruleset: Option<OwnedFd>,
 }
 
-/// Build everything the child needs for `policy`.
-pub(crate) fn prepare(policy: &SandboxPolicy, cwd: &Path) -> Result<PreparedSandbox, ExecError> {
+/// Build everything the child needs for `policy`. `terminal` is the pty
+/// slave the command runs on, if any: it (and `/dev/tty`, which names it
+/// inside the command) stays writable, or programs that reopen their
+/// terminal (pagers, password prompts, editors) would fail under Landlock.
+pub(crate) fn prepare(
+    policy: &SandboxPolicy,
+    cwd: &Path,
+    terminal: Option<&Path>,
+) -> Result<PreparedSandbox, ExecError> {
     let mut setup = ChildSetup::new(sys::current_pid());
     if matches!(policy, SandboxPolicy::DangerFullAccess) {
         return Ok(PreparedSandbox {
@@ -92,7 +99,11 @@ pub(crate) fn prepare(policy: &SandboxPolicy, cwd: &Path) -> Result<PreparedSand
     };
     let roots = writable_roots(policy, cwd);
     let root_paths: Vec<PathBuf> = roots.iter().map(|r| r.root.clone()).collect();
-    let ruleset = landlock_rules::build(abi, &root_paths)?;
+    let devices: Vec<&Path> = match terminal {
+        Some(slave) => vec![Path::new("/dev/null"), Path::new("/dev/tty"), slave],
+        None => vec![Path::new("/dev/null")],
+    };
+    let ruleset = landlock_rules::build(abi, &root_paths, &devices)?;
     setup.landlock_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&ruleset));
 
     let protected: Vec<PathBuf> = roots

@@ -6,7 +6,7 @@ use codex_exec::{run, ExecError, OutputStream, SandboxPolicy};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{request, scratch_dir, sh};
+use super::{live_group_members, request, scratch_dir, sh, wait_until};
 
 #[tokio::test]
 async fn echo_output_and_exit_codes() {
@@ -187,40 +187,6 @@ async fn chunks_stream_before_exit() {
     assert_eq!(out.stdout, "first\nsecond\n");
     let rest = rx.recv().await.unwrap();
     assert_eq!(rest.bytes, b"second\n");
-}
-
-/// Processes (not zombies) whose process group is `pgid`.
-fn live_group_members(pgid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // Fields after the parenthesised command name: state ppid pgrp ...
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" && fields[0] != "X"
-        {
-            out.push(pid);
-        }
-    }
-    out
-}
-
-async fn wait_until(deadline: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + deadline;
-    while Instant::now() < end {
-        if cond() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    cond()
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use codex_exec::{sandbox_support, SandboxPolicy};
 
-use super::{scratch_dir, sh, workspace_write};
+use super::{require_landlock, scratch_dir, sh, workspace_write};
 
 fn assert_denied(out: &codex_exec::ExecOutput, what: &str) {
     assert_ne!(out.exit_code, 0, "{what} should have been denied: {out:?}");
@@ -20,6 +20,7 @@ fn landlock_is_supported_here() {
 
 #[tokio::test]
 async fn workspace_write_allows_cwd_and_tmp() {
+    require_landlock();
     let cwd = scratch_dir();
     let out = sh(
         "echo a > in_cwd.txt && mkdir -p sub && echo b > sub/f",
@@ -42,6 +43,7 @@ async fn workspace_write_allows_cwd_and_tmp() {
 
 #[tokio::test]
 async fn workspace_write_denies_other_dirs_and_home() {
+    require_landlock();
     // The scratch dirs may live under /tmp (a clone checked out there), which workspace-write
     // grants by default; exclude the temp roots so "another directory" is really outside.
     let policy = SandboxPolicy::WorkspaceWrite {
@@ -80,6 +82,7 @@ async fn workspace_write_denies_other_dirs_and_home() {
 
 #[tokio::test]
 async fn workspace_write_keeps_dot_git_read_only() {
+    require_landlock();
     let cwd = scratch_dir();
     let git = cwd.path().join(".git");
     std::fs::create_dir(&git).unwrap();
@@ -118,6 +121,7 @@ async fn workspace_write_keeps_dot_git_read_only() {
 
 #[tokio::test]
 async fn read_only_denies_all_writes_but_dev_null() {
+    require_landlock();
     let cwd = scratch_dir();
     let policy = SandboxPolicy::ReadOnly {
         network_access: false,
@@ -177,6 +181,7 @@ fn python(code: &str) -> String {
 
 #[tokio::test]
 async fn network_off_blocks_inet_sockets_but_not_unix() {
+    require_landlock();
     let cwd = scratch_dir();
     for policy in [
         workspace_write(),
@@ -196,6 +201,7 @@ async fn network_off_blocks_inet_sockets_but_not_unix() {
 
 #[tokio::test]
 async fn network_on_allows_inet_sockets() {
+    require_landlock();
     let cwd = scratch_dir();
     let policy = SandboxPolicy::WorkspaceWrite {
         writable_roots: vec![],
@@ -213,6 +219,7 @@ async fn network_on_allows_inet_sockets() {
 
 #[tokio::test]
 async fn extra_writable_roots_are_granted() {
+    require_landlock();
     let cwd = scratch_dir();
     let extra = scratch_dir();
     let policy = SandboxPolicy::WorkspaceWrite {

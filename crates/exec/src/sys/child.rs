@@ -1,5 +1,5 @@
-//! Every `unsafe` operation of the crate: the pre-exec child setup, process
-//! group signalling, and a few raw syscalls.
+//! The pre-exec child setup: what a spawned command does between fork and
+//! exec (own session, controlling terminal, namespaces, Landlock, seccomp).
 //!
 //! The pre-exec hook runs in the forked child of a multi-threaded parent, so
 //! it may only call async-signal-safe functions: no allocation, no locks, no
@@ -12,6 +12,8 @@ use std::io;
 use std::os::fd::RawFd;
 
 use tokio::process::Command;
+
+use super::{check, check_long};
 
 /// Read-only bind mounts to create in a private mount namespace.
 pub(crate) struct MountPlan {
@@ -27,6 +29,9 @@ pub(crate) struct ChildSetup {
     pub(crate) landlock_fd: Option<RawFd>,
     pub(crate) seccomp: Option<seccompiler::BpfProgram>,
     pub(crate) mounts: Option<MountPlan>,
+    /// Make stdin (a pseudo-terminal slave) the controlling terminal of the
+    /// new session, so job control, `/dev/tty` and SIGHUP-on-hangup work.
+    pub(crate) controlling_tty: bool,
 }
 
 impl ChildSetup {
@@ -36,6 +41,7 @@ impl ChildSetup {
             landlock_fd: None,
             seccomp: None,
             mounts: None,
+            controlling_tty: false,
         }
     }
 
@@ -59,6 +65,13 @@ impl ChildSetup {
             if libc::getppid() != self.parent_pid {
                 return Err(io::Error::from_raw_os_error(libc::ESRCH));
             }
+        }
+        if self.controlling_tty {
+            // SAFETY: ioctl on fd 0 with an integer argument. std has already
+            // dup2'd the pty slave onto fd 0, and setsid above made us a
+            // session leader without a controlling terminal, as TIOCSCTTY
+            // requires. Done before Landlock, which could restrict ioctls.
+            check(unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) })?;
         }
         if let Some(plan) = &self.mounts {
             apply_mounts(plan)?;
@@ -161,22 +174,6 @@ fn write_proc_file(path: &std::ffi::CStr, contents: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-fn check(rc: libc::c_int) -> io::Result<()> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-fn check_long(rc: libc::c_long) -> io::Result<()> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
 /// Install `setup` as the pre-exec hook of `command`.
 pub(crate) fn install_child_setup(command: &mut Command, setup: ChildSetup) {
     // SAFETY: `ChildSetup::apply` only performs async-signal-safe syscalls
@@ -184,78 +181,4 @@ pub(crate) fn install_child_setup(command: &mut Command, setup: ChildSetup) {
     unsafe {
         command.pre_exec(move || setup.apply());
     }
-}
-
-/// SIGKILL every process in group `pgid`. A group that is already gone is fine.
-pub(crate) fn kill_process_group(pgid: u32) -> io::Result<()> {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    };
-    if pgid <= 1 {
-        // Never signal group 0 (ours) or -1 (everything).
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    // SAFETY: kill takes integers only; a negative pid addresses the group.
-    let rc = unsafe { libc::kill(-pgid, libc::SIGKILL) };
-    if rc < 0 {
-        let err = io::Error::last_os_error();
-        if err.raw_os_error() == Some(libc::ESRCH) {
-            return Ok(());
-        }
-        return Err(err);
-    }
-    Ok(())
-}
-
-/// The running kernel's Landlock ABI version.
-pub(crate) fn landlock_abi_version() -> io::Result<i32> {
-    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
-    // SAFETY: a null attr with size 0 and the VERSION flag is the documented
-    // way to query the ABI; nothing is written through the pointer.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_create_ruleset,
-            std::ptr::null::<libc::c_void>(),
-            0usize,
-            LANDLOCK_CREATE_RULESET_VERSION,
-        )
-    };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    i32::try_from(rc).map_err(|_| io::Error::from_raw_os_error(libc::ERANGE))
-}
-
-/// The `MS_*` flags of the mount containing `path` (as reported by statvfs).
-pub(crate) fn mount_flags_of(path: &CString) -> io::Result<libc::c_ulong> {
-    // SAFETY: statvfs writes into the zeroed struct we own; `path` is NUL-terminated.
-    let st = unsafe {
-        let mut st: libc::statvfs = std::mem::zeroed();
-        check(libc::statvfs(path.as_ptr(), &mut st))?;
-        st
-    };
-    let mut flags = 0;
-    for (st_flag, ms_flag) in [
-        (libc::ST_NOSUID, libc::MS_NOSUID),
-        (libc::ST_NODEV, libc::MS_NODEV),
-        (libc::ST_NOEXEC, libc::MS_NOEXEC),
-        (libc::ST_NOATIME, libc::MS_NOATIME),
-        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
-        (libc::ST_RELATIME, libc::MS_RELATIME),
-    ] {
-        if st.f_flag & st_flag != 0 {
-            flags |= ms_flag;
-        }
-    }
-    Ok(flags)
-}
-
-pub(crate) fn current_pid() -> libc::pid_t {
-    // SAFETY: getpid cannot fail and takes no arguments.
-    unsafe { libc::getpid() }
-}
-
-pub(crate) fn current_ids() -> (libc::uid_t, libc::gid_t) {
-    // SAFETY: geteuid/getegid cannot fail and take no arguments.
-    unsafe { (libc::geteuid(), libc::getegid()) }
 }
