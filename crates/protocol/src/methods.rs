@@ -167,6 +167,7 @@ table! {
     server_requests {
         CommandExecutionRequestApproval => "item/commandExecution/requestApproval" (CommandExecutionRequestApprovalParams) -> CommandExecutionRequestApprovalResponse;
         FileChangeRequestApproval => "item/fileChange/requestApproval" (FileChangeRequestApprovalParams) -> FileChangeRequestApprovalResponse;
+        DynamicToolCall => "item/tool/call" (DynamicToolCallParams) -> DynamicToolCallResponse;
     }
 }
 

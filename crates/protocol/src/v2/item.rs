@@ -1,5 +1,6 @@
 //! Thread items (the units a turn is made of) and user input.
 
+use super::{DynamicToolCallOutputContentItem, DynamicToolCallStatus};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -201,6 +202,23 @@ pub enum ThreadItem {
     ImageView { id: String, path: PathBuf },
     #[schemars(title = "ContextCompactionThreadItem")]
     ContextCompaction { id: String },
+    /// A call of a client-defined tool (experimental); `id` is the model's call id.
+    #[serde(rename_all = "camelCase")]
+    #[schemars(title = "DynamicToolCallThreadItem")]
+    DynamicToolCall {
+        id: String,
+        tool: String,
+        #[serde(default)]
+        namespace: Option<String>,
+        arguments: serde_json::Value,
+        status: DynamicToolCallStatus,
+        #[serde(default)]
+        content_items: Option<Vec<DynamicToolCallOutputContentItem>>,
+        #[serde(default)]
+        success: Option<bool>,
+        #[serde(default)]
+        duration_ms: Option<i64>,
+    },
 }
 
 fn default_command_source() -> CommandExecutionSource {
@@ -217,7 +235,8 @@ impl ThreadItem {
             | ThreadItem::CommandExecution { id, .. }
             | ThreadItem::FileChange { id, .. }
             | ThreadItem::ImageView { id, .. }
-            | ThreadItem::ContextCompaction { id } => id,
+            | ThreadItem::ContextCompaction { id }
+            | ThreadItem::DynamicToolCall { id, .. } => id,
         }
     }
 }

@@ -10,7 +10,7 @@ differs between the two clients lives in `AsyncCodexBase` / `CodexBase`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 
 from typing_extensions import Unpack
 
@@ -26,6 +26,7 @@ from ._options import (
     ThreadStartOptions,
     TurnOptions,
 )
+from ._tools import ToolFunction, Toolset
 from .generated import methods
 from .generated.v2_all import (
     GetAccountResponse,
@@ -79,11 +80,17 @@ class AsyncCodex(AsyncCodexBase):
         self,
         *,
         approval_mode: ApprovalMode = ApprovalMode.auto_review,
+        tools: Sequence[ToolFunction] = (),
         **options: Unpack[ThreadStartOptions],
     ) -> AsyncThread:
-        """Start a new thread."""
-        body = params.thread_start(approval_mode, options)
-        return await self._open_thread(methods.THREAD_START, body, ThreadStartResponse)
+        """Start a new thread.
+
+        `tools` are plain Python functions (sync or `async`) the model may call;
+        this client runs them and returns their results (see `tool()`).
+        """
+        toolset = self._toolset(tools)
+        body = params.thread_start(approval_mode, options, toolset.specs())
+        return await self._open_thread(methods.THREAD_START, body, ThreadStartResponse, toolset)
 
     async def thread_list(self, **options: Unpack[ThreadListOptions]) -> ThreadListResponse:
         """List stored threads (one page)."""
@@ -91,18 +98,32 @@ class AsyncCodex(AsyncCodexBase):
         return await self._call(methods.THREAD_LIST, body, ThreadListResponse)
 
     async def thread_resume(
-        self, thread_id: str, **options: Unpack[ThreadResumeOptions]
+        self,
+        thread_id: str,
+        *,
+        tools: Sequence[ToolFunction] = (),
+        **options: Unpack[ThreadResumeOptions],
     ) -> AsyncThread:
-        """Load a stored thread so new turns can run on it."""
+        """Load a stored thread so new turns can run on it.
+
+        The thread keeps the tools it was started with; pass the same functions
+        as `tools` so this client can answer their calls.
+        """
+        toolset = self._toolset(tools)
         body = params.thread_resume(thread_id, options)
-        return await self._open_thread(methods.THREAD_RESUME, body, ThreadResumeResponse)
+        return await self._open_thread(methods.THREAD_RESUME, body, ThreadResumeResponse, toolset)
 
     async def thread_fork(
-        self, thread_id: str, **options: Unpack[ThreadForkOptions]
+        self,
+        thread_id: str,
+        *,
+        tools: Sequence[ToolFunction] = (),
+        **options: Unpack[ThreadForkOptions],
     ) -> AsyncThread:
-        """Create a new thread that continues from an existing one."""
+        """Create a new thread that continues from an existing one (and keeps its tools)."""
+        toolset = self._toolset(tools)
         body = params.thread_fork(thread_id, options)
-        return await self._open_thread(methods.THREAD_FORK, body, ThreadForkResponse)
+        return await self._open_thread(methods.THREAD_FORK, body, ThreadForkResponse, toolset)
 
     async def thread_read(
         self, thread_id: str, *, include_turns: bool = False
@@ -118,7 +139,8 @@ class AsyncCodex(AsyncCodexBase):
     async def thread_unarchive(self, thread_id: str) -> AsyncThread:
         """Restore an archived thread."""
         body = params.thread_id_only(thread_id)
-        return await self._open_thread(methods.THREAD_UNARCHIVE, body, ThreadUnarchiveResponse)
+        response = ThreadUnarchiveResponse
+        return await self._open_thread(methods.THREAD_UNARCHIVE, body, response, Toolset())
 
     async def models(self, *, include_hidden: bool = False) -> ModelListResponse:
         """List the models the server offers."""
@@ -133,10 +155,11 @@ class AsyncCodex(AsyncCodexBase):
         | type[ThreadResumeResponse]
         | type[ThreadForkResponse]
         | type[ThreadUnarchiveResponse],
+        toolset: Toolset,
     ) -> AsyncThread:
         """Send a request whose response carries a thread; return a handle on it."""
         opened = await self._call(method, body, response)
-        return AsyncThread(self, opened.thread.id)
+        return AsyncThread(self, self._adopt_thread(opened.thread.id, toolset))
 
 
 class AsyncThread:

@@ -8,7 +8,7 @@ see that module for how the two clients share their code.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 
 from typing_extensions import Unpack
 
@@ -24,6 +24,7 @@ from ._options import (
     ThreadStartOptions,
     TurnOptions,
 )
+from ._tools import ToolFunction, Toolset
 from .generated import methods
 from .generated.v2_all import (
     GetAccountResponse,
@@ -77,11 +78,17 @@ class Codex(CodexBase):
         self,
         *,
         approval_mode: ApprovalMode = ApprovalMode.auto_review,
+        tools: Sequence[ToolFunction] = (),
         **options: Unpack[ThreadStartOptions],
     ) -> Thread:
-        """Start a new thread."""
-        body = params.thread_start(approval_mode, options)
-        return self._open_thread(methods.THREAD_START, body, ThreadStartResponse)
+        """Start a new thread.
+
+        `tools` are plain Python functions (sync or `async`) the model may call;
+        this client runs them and returns their results (see `tool()`).
+        """
+        toolset = self._toolset(tools)
+        body = params.thread_start(approval_mode, options, toolset.specs())
+        return self._open_thread(methods.THREAD_START, body, ThreadStartResponse, toolset)
 
     def thread_list(self, **options: Unpack[ThreadListOptions]) -> ThreadListResponse:
         """List stored threads (one page)."""
@@ -89,18 +96,32 @@ class Codex(CodexBase):
         return self._call(methods.THREAD_LIST, body, ThreadListResponse)
 
     def thread_resume(
-        self, thread_id: str, **options: Unpack[ThreadResumeOptions]
+        self,
+        thread_id: str,
+        *,
+        tools: Sequence[ToolFunction] = (),
+        **options: Unpack[ThreadResumeOptions],
     ) -> Thread:
-        """Load a stored thread so new turns can run on it."""
+        """Load a stored thread so new turns can run on it.
+
+        The thread keeps the tools it was started with; pass the same functions
+        as `tools` so this client can answer their calls.
+        """
+        toolset = self._toolset(tools)
         body = params.thread_resume(thread_id, options)
-        return self._open_thread(methods.THREAD_RESUME, body, ThreadResumeResponse)
+        return self._open_thread(methods.THREAD_RESUME, body, ThreadResumeResponse, toolset)
 
     def thread_fork(
-        self, thread_id: str, **options: Unpack[ThreadForkOptions]
+        self,
+        thread_id: str,
+        *,
+        tools: Sequence[ToolFunction] = (),
+        **options: Unpack[ThreadForkOptions],
     ) -> Thread:
-        """Create a new thread that continues from an existing one."""
+        """Create a new thread that continues from an existing one (and keeps its tools)."""
+        toolset = self._toolset(tools)
         body = params.thread_fork(thread_id, options)
-        return self._open_thread(methods.THREAD_FORK, body, ThreadForkResponse)
+        return self._open_thread(methods.THREAD_FORK, body, ThreadForkResponse, toolset)
 
     def thread_read(
         self, thread_id: str, *, include_turns: bool = False
@@ -116,7 +137,8 @@ class Codex(CodexBase):
     def thread_unarchive(self, thread_id: str) -> Thread:
         """Restore an archived thread."""
         body = params.thread_id_only(thread_id)
-        return self._open_thread(methods.THREAD_UNARCHIVE, body, ThreadUnarchiveResponse)
+        response = ThreadUnarchiveResponse
+        return self._open_thread(methods.THREAD_UNARCHIVE, body, response, Toolset())
 
     def models(self, *, include_hidden: bool = False) -> ModelListResponse:
         """List the models the server offers."""
@@ -131,10 +153,11 @@ class Codex(CodexBase):
         | type[ThreadResumeResponse]
         | type[ThreadForkResponse]
         | type[ThreadUnarchiveResponse],
+        toolset: Toolset,
     ) -> Thread:
         """Send a request whose response carries a thread; return a handle on it."""
         opened = self._call(method, body, response)
-        return Thread(self, opened.thread.id)
+        return Thread(self, self._adopt_thread(opened.thread.id, toolset))
 
 
 class Thread:

@@ -2,7 +2,8 @@
 one lock, turn subscriptions, turn-start bookkeeping and the responder for
 server requests.
 
-`ClientBase` takes what both public clients are constructed with.
+`ClientBase` takes what both public clients are constructed with, and keeps
+the tools each thread answers with.
 `ConnectionBase` is the whole connection minus I/O and scheduling; the two
 shells (`_sync_client.Connection`, `_async_client.AsyncConnection`) add a
 transport, a reader (thread or task), a way to wait for a response and a place
@@ -15,7 +16,7 @@ from __future__ import annotations
 import threading
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from ._approvals import ApprovalDecision, ApprovalHandler, check_default
@@ -24,6 +25,7 @@ from ._core import ConnectionCore, IgnoredLine, Waiter, started_turn_id
 from ._protocol import RequestId, ServerRequest
 from ._router import TURN_COMPLETED, Sink, StartMark
 from ._server_requests import Job, Responder
+from ._tools import ToolFunction, Toolset, toolset_of
 from ._transport import StderrTail
 from .errors import CodexError, TransportClosedError
 from .models import JsonObject, JsonValue, Notification
@@ -182,3 +184,18 @@ class ClientBase(ABC):
 
     @abstractmethod
     def _open(self) -> None: ...
+
+    def _toolset(self, tools: Sequence[ToolFunction]) -> Toolset:
+        """Validate `tools=` before anything is sent."""
+        toolset = toolset_of(tools)
+        if toolset and not self._config.experimental_api:
+            raise ValueError(
+                "tools= needs CodexConfig(experimental_api=True): client-defined tools are "
+                "an experimental API of the app-server"
+            )
+        return toolset
+
+    def _adopt_thread(self, thread_id: str, toolset: Toolset) -> str:
+        """Answer `thread_id`'s tool calls with `toolset` from now on; returns the id."""
+        self._responder.register_tools(thread_id, toolset)
+        return thread_id

@@ -64,3 +64,4 @@ ACCOUNT_LOGIN_COMPLETED: Final = "account/login/completed"
 # Server -> client requests
 ITEM_COMMAND_EXECUTION_REQUEST_APPROVAL: Final = "item/commandExecution/requestApproval"
 ITEM_FILE_CHANGE_REQUEST_APPROVAL: Final = "item/fileChange/requestApproval"
+ITEM_TOOL_CALL: Final = "item/tool/call"

@@ -263,6 +263,78 @@ class DeprecationNoticeNotification(BaseModel):
     summary: str
 
 
+class InputTextDynamicToolCallOutputContentItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    text: str
+    type: Literal["inputText"]
+
+
+class InputImageDynamicToolCallOutputContentItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    image_url: Annotated[str, Field(alias="imageUrl")]
+    type: Literal["inputImage"]
+
+
+class InputAudioDynamicToolCallOutputContentItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    audio_url: Annotated[str, Field(alias="audioUrl")]
+    type: Literal["inputAudio"]
+
+
+class DynamicToolCallOutputContentItem(
+    RootModel[
+        InputTextDynamicToolCallOutputContentItem
+        | InputImageDynamicToolCallOutputContentItem
+        | InputAudioDynamicToolCallOutputContentItem
+    ]
+):
+    root: Annotated[
+        InputTextDynamicToolCallOutputContentItem | InputImageDynamicToolCallOutputContentItem | InputAudioDynamicToolCallOutputContentItem,
+        Field(
+            description="One piece of a tool's output, as the client returns it and the `dynamicToolCall` item shows it."
+        ),
+    ]
+
+
+class DynamicToolCallParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    arguments: Any
+    call_id: Annotated[str, Field(alias="callId")]
+    namespace: str | None = None
+    thread_id: Annotated[str, Field(alias="threadId")]
+    tool: str
+    turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class DynamicToolCallResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    content_items: Annotated[
+        list[DynamicToolCallOutputContentItem], Field(alias="contentItems")
+    ]
+    success: bool
+
+
+class DynamicToolCallStatus(str, Enum):
+    in_progress = "inProgress"
+    completed = "completed"
+    failed = "failed"
+
+
 class FileChangeOutputDeltaNotification(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -293,6 +365,18 @@ class FileChangeRequestApprovalResponse(BaseModel):
         populate_by_name=True,
     )
     decision: ApprovalDecision
+
+
+class FunctionDynamicToolSpec(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    defer_loading: Annotated[bool | None, Field(alias="deferLoading")] = None
+    description: str
+    input_schema: Annotated[Any, Field(alias="inputSchema")]
+    name: str
+    type: Literal["function"]
 
 
 class GetAccountParams(BaseModel):
@@ -367,6 +451,16 @@ class InputModality(str, Enum):
     audio = "audio"
 
 
+class LegacyDynamicToolSpec(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    description: str
+    input_schema: Annotated[Any, Field(alias="inputSchema")]
+    name: str
+
+
 class ApiKeyLoginAccountParams(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -418,6 +512,17 @@ class ModelListParams(BaseModel):
     cursor: str | None = None
     include_hidden: Annotated[bool | None, Field(alias="includeHidden")] = None
     limit: Annotated[int | None, Field(ge=0)] = None
+
+
+class NamespaceDynamicToolSpec(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    description: str
+    name: str
+    tools: list[FunctionDynamicToolSpec]
+    type: Literal["namespace"]
 
 
 class NetworkAccess(str, Enum):
@@ -809,6 +914,24 @@ class ContextCompactionThreadItem(BaseModel):
     type: Literal["contextCompaction"]
 
 
+class DynamicToolCallThreadItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    arguments: Any
+    content_items: Annotated[
+        list[DynamicToolCallOutputContentItem] | None, Field(alias="contentItems")
+    ] = None
+    duration_ms: Annotated[int | None, Field(alias="durationMs")] = None
+    id: str
+    namespace: str | None = None
+    status: DynamicToolCallStatus
+    success: bool | None = None
+    tool: str
+    type: Literal["dynamicToolCall"]
+
+
 class ThreadListCwdFilter(RootModel[str | list[str]]):
     root: Annotated[
         str | list[str],
@@ -1159,6 +1282,21 @@ class CodexErrorInfo(RootModel[CodexErrorKind | dict[str, Any]]):
     ]
 
 
+class DynamicToolSpec(
+    RootModel[
+        FunctionDynamicToolSpec
+        | NamespaceDynamicToolSpec
+        | LegacyDynamicToolSpec
+    ]
+):
+    root: Annotated[
+        FunctionDynamicToolSpec | NamespaceDynamicToolSpec | LegacyDynamicToolSpec,
+        Field(
+            description='One entry of `thread/start.dynamicTools`. The two typed shapes are canonical; a list mixes either typed or legacy entries, never both (the server rejects a mix).\n\nDeserialized by its `type`: `"function"`, `"namespace"`, or absent for the legacy shape; any other `type` is an error (an untagged enum would take it for a legacy spec).'
+        ),
+    ]
+
+
 class FileUpdateChange(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1237,6 +1375,13 @@ class ThreadForkParams(BaseModel):
     developer_instructions: Annotated[
         str | None, Field(alias="developerInstructions")
     ] = None
+    dynamic_tools: Annotated[
+        list[DynamicToolSpec] | None,
+        Field(
+            alias="dynamicTools",
+            description="Client-defined tools (experimental: needs `capabilities.experimentalApi`). Only `thread/start` sends them; resumed and forked threads keep the tools they started with.",
+        ),
+    ] = None
     ephemeral: bool | None = None
     exclude_turns: Annotated[bool | None, Field(alias="excludeTurns")] = None
     model: str | None = None
@@ -1284,10 +1429,11 @@ class ThreadItem(
         | FileChangeThreadItem
         | ImageViewThreadItem
         | ContextCompactionThreadItem
+        | DynamicToolCallThreadItem
     ]
 ):
     root: Annotated[
-        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem,
+        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem | DynamicToolCallThreadItem,
         Field(
             description="One unit of a turn. Every field is emitted (null when absent), as the official runtime does."
         ),
@@ -1335,6 +1481,13 @@ class ThreadResumeParams(BaseModel):
     developer_instructions: Annotated[
         str | None, Field(alias="developerInstructions")
     ] = None
+    dynamic_tools: Annotated[
+        list[DynamicToolSpec] | None,
+        Field(
+            alias="dynamicTools",
+            description="Client-defined tools (experimental: needs `capabilities.experimentalApi`). Only `thread/start` sends them; resumed and forked threads keep the tools they started with.",
+        ),
+    ] = None
     ephemeral: bool | None = None
     exclude_turns: Annotated[bool | None, Field(alias="excludeTurns")] = None
     model: str | None = None
@@ -1366,6 +1519,13 @@ class ThreadStartParams(BaseModel):
     cwd: str | None = None
     developer_instructions: Annotated[
         str | None, Field(alias="developerInstructions")
+    ] = None
+    dynamic_tools: Annotated[
+        list[DynamicToolSpec] | None,
+        Field(
+            alias="dynamicTools",
+            description="Client-defined tools (experimental: needs `capabilities.experimentalApi`). Only `thread/start` sends them; resumed and forked threads keep the tools they started with.",
+        ),
     ] = None
     ephemeral: bool | None = None
     model: str | None = None
