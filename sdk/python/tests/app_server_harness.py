@@ -305,19 +305,6 @@ class MockResponsesServer:
         self._control("POST", "release")
 
 
-def codex_bin_from_env() -> str:
-    """The binary under test: $CODEX_BIN, else our SDK's normal discovery.
-
-    Only public API is used when CODEX_BIN is set, so the official SDK can run these tests
-    too (the conformance run always sets it)."""
-    explicit = os.environ.get("CODEX_BIN")
-    if explicit:
-        return explicit
-    from openai_codex._config import find_codex_bin
-
-    return str(find_codex_bin(None, dict(os.environ)))
-
-
 class AppServerHarness:
     """Isolated CODEX_HOME + workspace + mock Responses server for one test."""
 
@@ -356,7 +343,10 @@ class AppServerHarness:
     def app_server_config(self, **changes: Any) -> CodexConfig:
         """CodexConfig for the binary under test, talking only to the mock."""
         config = CodexConfig(
-            codex_bin=codex_bin_from_env(),
+            # $CODEX_BIN, else whatever SDK runs this finds its binary itself (ours: a
+            # bundled binary, `codex_cli_bin`, this checkout's build, PATH; the official
+            # SDK: `codex_cli_bin`), so installed wheels are tested as users get them.
+            codex_bin=os.environ.get("CODEX_BIN") or None,
             config_overrides=self.config_overrides(),
             cwd=str(self.workspace),
             env={

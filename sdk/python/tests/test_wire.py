@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -196,6 +198,24 @@ def test_discovery_order(tmp_path: Path) -> None:
     assert find_codex_bin(None, {"CODEX_BIN": str(debug)}, package_dir=pkg) == debug
     with pytest.raises(CodexBinaryNotFoundError, match="codex_bin"):
         find_codex_bin(str(tmp_path / "missing"), {}, package_dir=pkg)
+
+
+def test_codex_cli_bin_package_comes_after_the_bundled_binary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = tmp_path / "repo" / "sdk" / "src" / "openai_codex"
+    pkg.mkdir(parents=True)
+    (tmp_path / "repo" / "Cargo.toml").write_text("[workspace]\n")
+    debug = tmp_path / "repo" / "target" / "debug" / "codex"
+    packaged = tmp_path / "cli_bin" / "bin" / "codex"
+    for binary in (debug, packaged):
+        binary.parent.mkdir(parents=True)
+        binary.write_text("#!/bin/sh\n")
+        binary.chmod(0o755)
+    module = types.ModuleType("codex_cli_bin")
+    module.bundled_codex_path = lambda: packaged  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "codex_cli_bin", module)
+    assert find_codex_bin(None, {"PATH": ""}, package_dir=pkg) == packaged
 
 
 @pytest.mark.parametrize(
