@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from scenario_support import KINDS, aw, client, fake_config
 
 from openai_codex import ImageInput, Tool, tool
-from openai_codex._tools import Toolset, parse_docstring
+from openai_codex._tool_schema import parse_docstring
+from openai_codex._tools import Toolset
 
 
 class Forecast(BaseModel):

@@ -15,7 +15,8 @@ from typing import Any
 
 from ._approvals import CANCELLED, ApprovalDecision, ApprovalHandler, reply_for, reply_for_exception
 from ._protocol import ServerRequest, result_message
-from ._tools import ToolArgumentsError, Toolset, failure_reply, success_reply
+from ._tool_results import failure_reply, success_reply
+from ._tools import ToolArgumentsError, Toolset
 from .generated import methods
 from .models import JsonObject
 
