@@ -3,7 +3,9 @@
 //!
 //! Routes: any `POST` outside `/_mock/` takes the next reply (so `/v1/responses` and
 //! `/v1/chat/completions` both work); `GET .../models` lists [`MockServer::set_models`];
-//! `/_mock/*` is the control surface for other processes (see [`control`](self) below).
+//! `/_mock/*` is the control surface for other processes (see [`control`](self) below, and
+//! `POST /_mock/wait`, which blocks until enough requests arrived or gated streams reached
+//! their gate, so a test in another process waits without polling).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -66,6 +68,8 @@ struct State {
     requests: Vec<CapturedRequest>,
     models: Vec<Value>,
     aborted_streams: usize,
+    /// Gated replies that have sent their `before` events and wait at the gate (or did).
+    gates_reached: usize,
     next_response: u64,
 }
 
@@ -97,6 +101,39 @@ impl Shared {
     fn record_abort(&self) {
         self.lock().aborted_streams += 1;
         self.bump();
+    }
+
+    fn record_gate_reached(&self) {
+        self.lock().gates_reached += 1;
+        self.bump();
+    }
+
+    /// Waits until `count(state)` is at least `wanted`; returns the last count seen.
+    async fn wait_until(
+        &self,
+        what: &'static str,
+        wanted: usize,
+        timeout: Duration,
+        count: impl Fn(&State) -> usize,
+    ) -> Result<usize, WaitError> {
+        let mut changes = self.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let got = count(&self.lock());
+            if got >= wanted {
+                return Ok(got);
+            }
+            let err = WaitError {
+                what,
+                wanted,
+                got,
+                timeout,
+            };
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => return Err(err),
+            }
+        }
     }
 }
 
@@ -212,6 +249,23 @@ impl MockServer {
         self.shared.gate.notify_one();
     }
 
+    /// How many gated replies have reached their gate (sent `before`, then waited).
+    pub fn gates_reached(&self) -> usize {
+        self.shared.lock().gates_reached
+    }
+
+    /// Waits until at least `n` gated replies have reached their gate.
+    pub async fn wait_for_gates_reached(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<usize, WaitError> {
+        self.wait_until("gated streams at their gate", n, timeout, |s| {
+            s.gates_reached
+        })
+        .await
+    }
+
     async fn wait_until(
         &self,
         what: &'static str,
@@ -219,24 +273,7 @@ impl MockServer {
         timeout: Duration,
         count: impl Fn(&State) -> usize,
     ) -> Result<usize, WaitError> {
-        let mut changes = self.shared.changed.subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let got = count(&self.shared.lock());
-            if got >= wanted {
-                return Ok(got);
-            }
-            let err = WaitError {
-                what,
-                wanted,
-                got,
-                timeout,
-            };
-            match tokio::time::timeout_at(deadline, changes.changed()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) | Err(_) => return Err(err),
-            }
-        }
+        self.shared.wait_until(what, wanted, timeout, count).await
     }
 }
 
@@ -303,7 +340,11 @@ async fn handle(
     write: &mut OwnedWriteHalf,
 ) -> bool {
     if let Some(command) = request.path.strip_prefix("/_mock/") {
-        let (status, body) = control(shared, &request.method, command, &request.body);
+        let (status, body) = if (request.method.as_str(), command) == ("POST", "wait") {
+            wait_control(shared, &request.body).await
+        } else {
+            control(shared, &request.method, command, &request.body)
+        };
         return http::write_response(
             write,
             status,
@@ -401,7 +442,8 @@ fn record(shared: &Shared, request: Request) -> usize {
     index
 }
 
-/// `/_mock/*`: `GET requests`, `POST enqueue` (one spec or an array), `POST release`,
+/// `/_mock/*` (except `POST wait`, see [`wait_control`]): `GET requests`, `POST enqueue` (one
+/// spec or an array), `POST release`,
 /// `POST default` (a spec or null), `POST models` (an array).
 fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u16, Value) {
     let parsed: Result<Value, _> = if body.is_empty() {
@@ -479,6 +521,51 @@ fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u
             json!({"error": {"message": format!("unknown control {method} /_mock/{command}")}}),
         ),
     }
+}
+
+/// Longest `POST /_mock/wait`, so a forgotten waiter cannot hold a connection forever.
+const MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// `POST /_mock/wait {"requests"?: n, "gates_reached"?: n, "timeout_ms"?: t}`: answers 200 with
+/// the counts once every given count is reached, or 408 with the counts after `timeout_ms`
+/// (default 10 s, at most 300 s).
+async fn wait_control(shared: &Arc<Shared>, body: &[u8]) -> (u16, Value) {
+    let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let wanted = |key: &str| {
+        parsed
+            .get(key)
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0)
+    };
+    let timeout = parsed
+        .get("timeout_ms")
+        .and_then(Value::as_u64)
+        .map_or(Duration::from_secs(10), Duration::from_millis)
+        .min(MAX_WAIT);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let requests = shared
+        .wait_until("requests", wanted("requests"), timeout, |s| {
+            s.requests.len()
+        })
+        .await;
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let gates = shared
+        .wait_until(
+            "gated streams at their gate",
+            wanted("gates_reached"),
+            left,
+            |s| s.gates_reached,
+        )
+        .await;
+    let (status, mut body) = match (&requests, &gates) {
+        (Ok(_), Ok(_)) => (200, json!({})),
+        (Err(err), _) | (_, Err(err)) => (408, json!({"error": {"message": err.to_string()}})),
+    };
+    let state = shared.lock();
+    body["requests"] = json!(state.requests.len());
+    body["gates_reached"] = json!(state.gates_reached);
+    (status, body)
 }
 
 async fn write_events(write: &mut OwnedWriteHalf, events: &[SseEvent]) -> io::Result<()> {
@@ -567,6 +654,7 @@ async fn serve_reply(
             } => {
                 http::write_stream_head(write, SSE).await?;
                 write_events(write, &before).await?;
+                shared.record_gate_reached();
                 tokio::select! {
                     _ = gate.notified() => {}
                     _ = client_gone(reader) => {

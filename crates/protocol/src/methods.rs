@@ -186,6 +186,7 @@ table! {
         CommandExecutionRequestApproval => "item/commandExecution/requestApproval" (CommandExecutionRequestApprovalParams) -> CommandExecutionRequestApprovalResponse;
         FileChangeRequestApproval => "item/fileChange/requestApproval" (FileChangeRequestApprovalParams) -> FileChangeRequestApprovalResponse;
         McpServerElicitation => "mcpServer/elicitation/request" (McpServerElicitationRequestParams) -> McpServerElicitationRequestResponse;
+        DynamicToolCall => "item/tool/call" (DynamicToolCallParams) -> DynamicToolCallResponse;
     }
 }
 

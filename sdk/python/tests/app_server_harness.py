@@ -1,20 +1,22 @@
-"""Test harness: a real app-server pointed at a local mock of the Responses API.
+"""Test harness: a real app-server pointed at the project's mock of the Responses API.
 
-`AppServerHarness(tmp_path)` starts `MockResponsesServer` (stdlib HTTP server
-in a background thread, speaking Responses SSE) and builds a `CodexConfig`
-whose `--config` overrides send model traffic there, with an isolated
-CODEX_HOME. Responses are served in the order they were enqueued; a request
-with nothing queued gets HTTP 500 (which fails the turn, since retries are 0).
+`AppServerHarness(tmp_path)` starts `MockResponsesServer` (the `codex-mock-model`
+binary from crates/mock-model, the same mock the Rust tests use, scripted over
+its `/_mock/` control API) and builds a `CodexConfig` whose `--config`
+overrides send model traffic there, with an isolated CODEX_HOME. Responses are
+served in the order they were enqueued; a request with nothing queued gets HTTP
+500 (which fails the turn, since retries are 0).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
-import threading
-from collections import deque
+import select
+import shutil
+import subprocess
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,6 +24,8 @@ from typing import Any
 from openai_codex import CodexConfig
 
 Event = dict[str, Any]
+_REPO = Path(__file__).resolve().parents[3]
+_STARTUP_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -42,22 +46,25 @@ class Gate:
     """Holds a scripted SSE response after its first `hold_after` events until released."""
 
     hold_after: int = 1
-    reached: threading.Event = field(default_factory=threading.Event)
-    released: threading.Event = field(default_factory=threading.Event)
+    _mock: MockResponsesServer | None = field(default=None, repr=False)
+    _ordinal: int = 0
+
+    def _attach(self, mock: MockResponsesServer, ordinal: int) -> None:
+        self._mock, self._ordinal = mock, ordinal
+
+    def _attached(self) -> MockResponsesServer:
+        if self._mock is None:
+            raise AssertionError("gate was never enqueued")
+        return self._mock
 
     def wait_reached(self, timeout: float = 10.0) -> None:
-        if not self.reached.wait(timeout):
+        """Block until this response (and every gated one queued before it) is at its gate."""
+        reached, _ = self._attached().wait(timeout=timeout, gates_reached=self._ordinal)
+        if not reached:
             raise AssertionError("mock response never reached its gate")
 
     def release(self) -> None:
-        self.released.set()
-
-
-@dataclass
-class _Scripted:
-    events: list[Event]
-    gate: Gate | None = None
-    status: int = 200
+        self._attached().release()
 
 
 def usage(input_tokens: int = 10, output_tokens: int = 5, cached: int = 0) -> Event:
@@ -148,42 +155,103 @@ def assistant_message_events(
     ]
 
 
+def mock_model_bin() -> str:
+    """The `codex-mock-model` binary: $CODEX_MOCK_MODEL_BIN, else this checkout's cargo
+    build (debug, then release), else PATH."""
+    explicit = os.environ.get("CODEX_MOCK_MODEL_BIN")
+    if explicit:
+        return explicit
+    for profile in ("debug", "release"):
+        built = _REPO / "target" / profile / "codex-mock-model"
+        if built.is_file():
+            return str(built)
+    on_path = shutil.which("codex-mock-model")
+    if on_path is None:
+        raise RuntimeError(
+            "codex-mock-model not found: run `cargo build -p codex-mock-model` "
+            "or set CODEX_MOCK_MODEL_BIN"
+        )
+    return on_path
+
+
+def _sse(event: Event) -> Event:
+    return {"event": event["type"], "data": event}
+
+
 class MockResponsesServer:
-    """A local Responses API: records requests, replays scripted SSE streams."""
+    """The project's scripted model server (`codex-mock-model`), one process per harness.
+
+    Replies are queued through its `/_mock/` control API and served in order; a
+    request with nothing queued gets HTTP 500 (which fails the turn, since
+    retries are 0). Waits block inside the mock (`POST /_mock/wait`), bounded by
+    a timeout, instead of polling.
+    """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._script: deque[_Scripted] = deque()
-        self._requests: list[RecordedRequest] = []
-        self._open_gates: list[Gate] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.mock = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="mock-responses", daemon=True
+        # stdin stays open: the mock exits when it reaches EOF, so it cannot outlive us.
+        self._proc = subprocess.Popen(
+            [mock_model_bin(), "--port", "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
-        self._thread.start()
+        self._gated = 0
+        try:
+            self.url = self._read_url()
+        except BaseException:
+            self.close()
+            raise
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def _read_url(self) -> str:
+        """`http://127.0.0.1:PORT` from the mock's `listening <url>/v1` line."""
+        stdout = self._proc.stdout
+        assert stdout is not None
+        ready, _, _ = select.select([stdout], [], [], _STARTUP_TIMEOUT_S)
+        line = stdout.readline().decode() if ready else ""
+        if not line.startswith("listening "):
+            raise RuntimeError(f"codex-mock-model did not start: {line!r}")
+        return line.removeprefix("listening ").strip().removesuffix("/v1")
+
+    def _control(self, method: str, command: str, body: Any = None, timeout: float = 10.0) -> Any:
+        """One control request; returns (status, parsed JSON body)."""
+        address = self.url.removeprefix("http://")
+        connection = http.client.HTTPConnection(address, timeout=timeout + 5.0)
+        try:
+            payload = None if body is None else json.dumps(body)
+            connection.request(method, f"/_mock/{command}", body=payload)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            connection.close()
 
     def close(self) -> None:
-        with self._cond:
-            gates = list(self._open_gates)
-        for gate in gates:
-            gate.release()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+    def _enqueue(self, spec: Event) -> None:
+        status, reply = self._control("POST", "enqueue", spec)
+        if status != 200:
+            raise RuntimeError(f"codex-mock-model rejected a reply: {reply}")
 
     def enqueue_sse(self, events: list[Event], *, gate: Gate | None = None) -> None:
         """Queue one response made of these SSE events (optionally held at `gate`)."""
-        with self._cond:
-            self._script.append(_Scripted(list(events), gate))
-            if gate is not None:
-                self._open_gates.append(gate)
+        if gate is None:
+            self._enqueue({"type": "sse", "events": [_sse(e) for e in events]})
+            return
+        self._gated += 1
+        gate._attach(self, self._gated)
+        before, after = events[: gate.hold_after], events[gate.hold_after :]
+        self._enqueue(
+            {
+                "type": "gated",
+                "before": [_sse(e) for e in before],
+                "after": [_sse(e) for e in after],
+            }
+        )
 
     def enqueue_assistant_message(
         self,
@@ -200,103 +268,41 @@ class MockResponsesServer:
 
     def enqueue_http_error(self, status: int = 500) -> None:
         """Queue a plain HTTP error response."""
-        with self._cond:
-            self._script.append(_Scripted([], None, status))
+        body = json.dumps({"error": {"message": "scripted HTTP error"}})
+        self._enqueue({"type": "status", "status": status, "body": body})
 
     @property
     def requests(self) -> list[RecordedRequest]:
         """Snapshot of the requests received so far, in arrival order."""
-        with self._cond:
-            return list(self._requests)
+        _, captured = self._control("GET", "requests")
+        return [
+            RecordedRequest(
+                method=entry["method"],
+                path=entry["path"],
+                headers=dict(entry["headers"]),
+                body=b"" if entry["body"] is None else json.dumps(entry["body"]).encode(),
+            )
+            for entry in captured
+        ]
+
+    def wait(self, *, timeout: float, **counts: int) -> tuple[bool, dict[str, Any]]:
+        """Block until the mock has seen `counts` (`requests`, `gates_reached`)."""
+        body = {**counts, "timeout_ms": int(timeout * 1000)}
+        status, seen = self._control("POST", "wait", body, timeout=timeout)
+        return status == 200, seen
 
     def wait_for_requests(self, count: int, timeout: float = 10.0) -> list[RecordedRequest]:
         """Block until at least `count` requests arrived; returns them all."""
-        with self._cond:
-            if not self._cond.wait_for(lambda: len(self._requests) >= count, timeout):
-                raise AssertionError(
-                    f"expected {count} mock requests within {timeout}s, got {len(self._requests)}"
-                )
-            return list(self._requests)
+        reached, seen = self.wait(timeout=timeout, requests=count)
+        if not reached:
+            raise AssertionError(
+                f"expected {count} mock requests within {timeout}s, got {seen['requests']}"
+            )
+        return self.requests
 
-    def _record(self, request: RecordedRequest) -> _Scripted | None:
-        with self._cond:
-            self._requests.append(request)
-            self._cond.notify_all()
-            return self._script.popleft() if self._script else None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("content-length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _mock(self) -> MockResponsesServer:
-        mock: MockResponsesServer = self.server.mock  # type: ignore[attr-defined]
-        return mock
-
-    def _send_json(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        self._read_body()
-        if self.path.split("?", 1)[0].endswith("/models"):
-            self._send_json(200, {"object": "list", "data": [], "models": []})
-            return
-        self._send_json(404, {"error": {"message": f"unexpected GET {self.path}"}})
-
-    def do_POST(self) -> None:
-        body = self._read_body()
-        headers = {key.lower(): value for key, value in self.headers.items()}
-        scripted = self._mock()._record(RecordedRequest("POST", self.path, headers, body))
-        if not self.path.split("?", 1)[0].endswith(("/responses", "/responses/compact")):
-            self._send_json(404, {"error": {"message": f"unexpected POST {self.path}"}})
-            return
-        if scripted is None:
-            self._send_json(500, {"error": {"message": "mock has no queued response"}})
-            return
-        if scripted.status != 200:
-            self._send_json(scripted.status, {"error": {"message": "scripted HTTP error"}})
-            return
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        try:
-            for index, event in enumerate(scripted.events):
-                frame = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
-                self.wfile.write(frame.encode())
-                self.wfile.flush()
-                gate = scripted.gate
-                if gate is not None and index + 1 == gate.hold_after:
-                    gate.reached.set()
-                    gate.released.wait(timeout=60)
-        except (BrokenPipeError, ConnectionResetError):
-            return
-
-
-def codex_bin_from_env() -> str:
-    """The binary under test: $CODEX_BIN, else our SDK's normal discovery.
-
-    Only public API is used when CODEX_BIN is set, so the official SDK can run these tests
-    too (the conformance run always sets it)."""
-    explicit = os.environ.get("CODEX_BIN")
-    if explicit:
-        return explicit
-    from openai_codex._config import find_codex_bin
-
-    return str(find_codex_bin(None, dict(os.environ)))
+    def release(self) -> None:
+        """Let one gated response (waiting now, or the next to reach its gate) finish."""
+        self._control("POST", "release")
 
 
 class AppServerHarness:
@@ -337,7 +343,10 @@ class AppServerHarness:
     def app_server_config(self, **changes: Any) -> CodexConfig:
         """CodexConfig for the binary under test, talking only to the mock."""
         config = CodexConfig(
-            codex_bin=codex_bin_from_env(),
+            # $CODEX_BIN, else whatever SDK runs this finds its binary itself (ours: a
+            # bundled binary, `codex_cli_bin`, this checkout's build, PATH; the official
+            # SDK: `codex_cli_bin`), so installed wheels are tested as users get them.
+            codex_bin=os.environ.get("CODEX_BIN") or None,
             config_overrides=self.config_overrides(),
             cwd=str(self.workspace),
             env={

@@ -12,6 +12,10 @@ Scenarios:
   approval - turn/start: sends a command approval request, waits for the reply
              and reports it as the turn's final answer.
   hanginit - initialize is never answered (the server waits for stdin to close).
+  tools    - turn/start: sends one `item/tool/call` per entry of the JSON list in
+             argv[2] ({tool, arguments}), one at a time, and reports as the turn's
+             final answer a JSON object with the initialize capabilities, the
+             thread/start dynamicTools and each reply's result.
 """
 
 from __future__ import annotations
@@ -84,9 +88,26 @@ def turn_stream(answer: str) -> None:
     notify("turn/completed", {"threadId": THREAD_ID, "turn": turn("completed")})
 
 
+def call_tools(seen: dict[str, Any]) -> None:
+    replies = []
+    for index, call in enumerate(json.loads(sys.argv[2])):
+        params = {
+            "threadId": THREAD_ID,
+            "turnId": TURN_ID,
+            "callId": f"call_{index}",
+            "namespace": call.get("namespace"),
+            "tool": call["tool"],
+            "arguments": call["arguments"],
+        }
+        send({"id": 100 + index, "method": "item/tool/call", "params": params})
+        replies.append(json.loads(sys.stdin.readline()).get("result"))
+    turn_stream(json.dumps({**seen, "replies": replies}, sort_keys=True))
+
+
 def main() -> None:
     scenario = sys.argv[1]
     turn_starts = 0
+    seen: dict[str, Any] = {}
     for line in sys.stdin:
         msg = json.loads(line)
         method, msg_id = msg.get("method"), msg.get("id")
@@ -96,8 +117,10 @@ def main() -> None:
             sys.stdin.read()
             return
         if method == "initialize":
+            seen["capabilities"] = msg["params"].get("capabilities")
             send({"id": msg_id, "result": {"userAgent": "fake/0.163.0 (test)"}})
-        elif method == "thread/start":
+        elif method in ("thread/start", "thread/resume"):
+            seen[method] = {k: v for k, v in msg["params"].items() if k == "dynamicTools"}
             if scenario == "crash":
                 sys.stderr.write("fatal: simulated crash in fake app-server\n")
                 sys.stderr.flush()
@@ -136,6 +159,9 @@ def main() -> None:
         elif method == "turn/start" and scenario == "badcompleted":
             send({"id": msg_id, "result": {"turn": turn("inProgress")}})
             notify("turn/completed", {"turn": {"id": TURN_ID}})
+        elif method == "turn/start" and scenario == "tools":
+            send({"id": msg_id, "result": {"turn": turn("inProgress")}})
+            call_tools(seen)
         elif method == "turn/start" and scenario == "approval":
             send({"id": msg_id, "result": {"turn": turn("inProgress")}})
             approval = {"threadId": THREAD_ID, "turnId": TURN_ID, "itemId": "call_1"}

@@ -50,9 +50,12 @@ async def client(kind: str, config: CodexConfig, **kwargs: Any) -> AsyncIterator
             yield codex
 
 
-def fake_config(scenario: str) -> CodexConfig:
-    """Launches `fake_app_server.py <scenario>` instead of a real binary."""
-    return CodexConfig(launch_args_override=(sys.executable, str(FAKE_SERVER), scenario))
+def fake_config(scenario: str, *args: str, experimental_api: bool = True) -> CodexConfig:
+    """Launches `fake_app_server.py <scenario> [args]` instead of a real binary."""
+    return CodexConfig(
+        launch_args_override=(sys.executable, str(FAKE_SERVER), scenario, *args),
+        experimental_api=experimental_api,
+    )
 
 
 def user_texts(items: list[Any]) -> list[str]:

@@ -226,5 +226,6 @@ def test_missing_binary_error_names_every_place_tried(
     assert "$CODEX_BIN" in message
     assert str(fake_package / "bin" / "codex") in message
     assert "Cargo.toml" in message
+    assert "codex_cli_bin package (not installed)" in message
     assert "codex on PATH" in message
-    assert len(info.value.tried) == 4
+    assert len(info.value.tried) == 5

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -31,52 +34,47 @@ from openai_codex import _params as params
 from openai_codex._approvals import reply_for, reply_for_exception
 from openai_codex._config import find_codex_bin, launch_argv
 from openai_codex._handshake import parse_initialize
+from openai_codex._options import ThreadStartOptions
 from openai_codex._protocol import ErrorResponse, Response, ServerRequest, decode, encode
 from openai_codex.errors import CodexRpcError, JsonRpcError, map_jsonrpc_error
 
-NO_OPTS = dict(
-    base_instructions=None,
-    config=None,
-    cwd=None,
-    developer_instructions=None,
-    ephemeral=None,
-    model=None,
-    model_provider=None,
-    personality=None,
-    sandbox=None,
-    service_name=None,
-    service_tier=None,
-    session_start_source=None,
-    thread_source=None,
-)
-
 
 def test_thread_start_defaults_to_auto_review() -> None:
-    body = params.thread_start(approval_mode=ApprovalMode.auto_review, **NO_OPTS)  # type: ignore[arg-type]
+    body = params.thread_start(ApprovalMode.auto_review, {})
     assert body == {"approvalPolicy": "on-request", "approvalsReviewer": "auto_review"}
 
 
 def test_thread_start_deny_all_and_sandbox_mode() -> None:
-    opts = {**NO_OPTS, "sandbox": Sandbox.full_access, "cwd": "/w"}
-    body = params.thread_start(approval_mode=ApprovalMode.deny_all, **opts)  # type: ignore[arg-type]
+    opts: ThreadStartOptions = {"sandbox": Sandbox.full_access, "cwd": "/w", "model": None}
+    body = params.thread_start(ApprovalMode.deny_all, opts)
     assert body == {"approvalPolicy": "never", "sandbox": "danger-full-access", "cwd": "/w"}
+
+
+def test_options_map_to_camel_case_wire_names() -> None:
+    body = params.thread_start(
+        ApprovalMode.ask_user,
+        {"base_instructions": "b", "service_name": "svc", "session_start_source": None},
+    )
+    assert body == {
+        "approvalPolicy": "untrusted",
+        "approvalsReviewer": "user",
+        "baseInstructions": "b",
+        "serviceName": "svc",
+    }
+    listing = params.thread_list({"archived": True, "search_term": "x", "use_state_db_only": False})
+    assert listing == {"archived": True, "searchTerm": "x", "useStateDbOnly": False}
+
+
+def test_unknown_option_is_a_type_error_naming_the_method() -> None:
+    with pytest.raises(TypeError, match="turn\\(\\) got an unexpected keyword argument 'efort'"):
+        params.turn_start("th", "hi", {"efort": "high"})  # type: ignore[typeddict-unknown-key]
 
 
 def test_turn_start_wire_shape() -> None:
     body = params.turn_start(
         "th",
         [TextInput("hi"), ImageInput("https://x/y.png"), LocalImageInput("/tmp/a.png")],
-        approval_mode=None,
-        cwd=None,
-        effort=None,
-        model=None,
-        output_schema=None,
-        personality=None,
-        sandbox=Sandbox.workspace_write,
-        service_tier=None,
-        source="cron",
-        summary=None,
-        turn_service_tier=None,
+        {"sandbox": Sandbox.workspace_write, "source": "cron", "turn_service_tier": "flex"},
     )
     assert body == {
         "threadId": "th",
@@ -93,24 +91,17 @@ def test_turn_start_wire_shape() -> None:
             "excludeSlashTmp": False,
         },
         "turnTrigger": "cron",
+        "serviceTierForTurn": "flex",
     }
 
 
 def test_resume_include_turns_maps_to_exclude_turns() -> None:
-    common = dict(
-        approval_mode=None,
-        base_instructions=None,
-        config=None,
-        cwd=None,
-        developer_instructions=None,
-        model=None,
-        model_provider=None,
-        personality=None,
-        sandbox=None,
-        service_tier=None,
+    assert params.thread_resume("t", {"include_turns": False})["excludeTurns"] is True
+    assert "excludeTurns" not in params.thread_resume("t", {"include_turns": None})
+    forked = params.thread_fork(
+        "t", {"include_turns": True, "approval_mode": ApprovalMode.deny_all}
     )
-    assert params.thread_resume("t", include_turns=False, **common)["excludeTurns"] is True  # type: ignore[arg-type]
-    assert "excludeTurns" not in params.thread_resume("t", include_turns=None, **common)  # type: ignore[arg-type]
+    assert forked == {"threadId": "t", "excludeTurns": False, "approvalPolicy": "never"}
 
 
 def test_steer_and_string_input() -> None:
@@ -153,8 +144,11 @@ def test_default_replies() -> None:
     assert unknown["error"]["code"] == -32601  # type: ignore[index]
     bad = reply_for(9, "item/commandExecution/requestApproval", "yes", "accept")
     assert bad["error"]["code"] == -32603  # type: ignore[index]
-    raised = reply_for_exception(10, InvalidRequestError(-32600, "nope"))
+    method = "item/fileChange/requestApproval"
+    raised = reply_for_exception(10, method, InvalidRequestError(-32600, "nope"), "accept")
     assert raised == {"id": 10, "error": {"code": -32600, "message": "nope"}}
+    cancelled = reply_for_exception(11, method, asyncio.CancelledError(), "decline")
+    assert cancelled == {"id": 11, "result": {"decision": "decline"}}
 
 
 def test_initialize_derives_server_info_from_user_agent() -> None:
@@ -204,6 +198,24 @@ def test_discovery_order(tmp_path: Path) -> None:
     assert find_codex_bin(None, {"CODEX_BIN": str(debug)}, package_dir=pkg) == debug
     with pytest.raises(CodexBinaryNotFoundError, match="codex_bin"):
         find_codex_bin(str(tmp_path / "missing"), {}, package_dir=pkg)
+
+
+def test_codex_cli_bin_package_comes_after_the_bundled_binary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = tmp_path / "repo" / "sdk" / "src" / "openai_codex"
+    pkg.mkdir(parents=True)
+    (tmp_path / "repo" / "Cargo.toml").write_text("[workspace]\n")
+    debug = tmp_path / "repo" / "target" / "debug" / "codex"
+    packaged = tmp_path / "cli_bin" / "bin" / "codex"
+    for binary in (debug, packaged):
+        binary.parent.mkdir(parents=True)
+        binary.write_text("#!/bin/sh\n")
+        binary.chmod(0o755)
+    module = types.ModuleType("codex_cli_bin")
+    module.bundled_codex_path = lambda: packaged  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "codex_cli_bin", module)
+    assert find_codex_bin(None, {"PATH": ""}, package_dir=pkg) == packaged
 
 
 @pytest.mark.parametrize(

@@ -199,6 +199,52 @@ async fn gated_reply_waits_for_the_gate_and_detects_hangups() {
 }
 
 #[tokio::test]
+async fn wait_control_blocks_until_requests_arrive_and_gates_are_reached() {
+    let server = MockServer::start().await.unwrap();
+    let addr = server.addr();
+    let (status, text) = http(
+        addr,
+        "POST",
+        "/_mock/enqueue",
+        r#"{"type":"gated","before":[{"event":"response.created","data":{}}],"after":[]}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let waiter = tokio::spawn(async move {
+        http(
+            addr,
+            "POST",
+            "/_mock/wait",
+            r#"{"requests":1,"gates_reached":1,"timeout_ms":10000}"#,
+        )
+        .await
+    });
+    let client = tokio::spawn(async move { http(addr, "POST", "/v1/responses", "{}").await });
+    let (status, text) = waiter.await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains(r#""gates_reached":1"#), "{text}");
+    assert_eq!(server.gates_reached(), 1);
+    server.release();
+    let (status, text) = client.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(text.contains("response.created"));
+
+    let (status, text) = http(
+        addr,
+        "POST",
+        "/_mock/wait",
+        r#"{"gates_reached":2,"timeout_ms":50}"#,
+    )
+    .await;
+    assert_eq!(status, 408, "{text}");
+    assert!(text.contains("gated streams at their gate"), "{text}");
+    server
+        .wait_for_gates_reached(1, Duration::from_millis(10))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn wait_for_requests_times_out_with_a_reason() {
     let server = MockServer::start().await.unwrap();
     let err = server

@@ -1,5 +1,6 @@
 //! Thread items (the units a turn is made of) and user input.
 
+use super::{DynamicToolCallOutputContentItem, DynamicToolCallStatus};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -223,6 +224,21 @@ pub enum ThreadItem {
         result: Option<super::McpToolCallResult>,
         #[serde(default)]
         error: Option<super::McpToolCallError>,
+    },
+    /// A call of a client-defined tool (experimental); `id` is the model's call id.
+    #[serde(rename_all = "camelCase")]
+    #[schemars(title = "DynamicToolCallThreadItem")]
+    DynamicToolCall {
+        id: String,
+        tool: String,
+        #[serde(default)]
+        namespace: Option<String>,
+        arguments: serde_json::Value,
+        status: DynamicToolCallStatus,
+        #[serde(default)]
+        content_items: Option<Vec<DynamicToolCallOutputContentItem>>,
+        #[serde(default)]
+        success: Option<bool>,
         #[serde(default)]
         duration_ms: Option<i64>,
     },
@@ -243,7 +259,8 @@ impl ThreadItem {
             | ThreadItem::FileChange { id, .. }
             | ThreadItem::ImageView { id, .. }
             | ThreadItem::ContextCompaction { id }
-            | ThreadItem::McpToolCall { id, .. } => id,
+            | ThreadItem::McpToolCall { id, .. }
+            | ThreadItem::DynamicToolCall { id, .. } => id,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Threads: the `Thread` object and the thread lifecycle methods.
 
 use super::{
-    ApprovalsReviewer, AskForApproval, GitInfo, Personality, ReasoningEffort, SandboxMode,
-    SandboxPolicy, SessionSource, SortDirection, ThreadSortKey, ThreadSource, ThreadSourceKind,
-    ThreadStartSource, ThreadStatus, Turn,
+    ApprovalsReviewer, AskForApproval, DynamicToolSpec, GitInfo, Personality, ReasoningEffort,
+    SandboxMode, SandboxPolicy, SessionSource, SortDirection, ThreadSortKey, ThreadSource,
+    ThreadSourceKind, ThreadStartSource, ThreadStatus, Turn,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -73,6 +73,10 @@ pub struct ThreadStartParams {
     pub session_start_source: Option<ThreadStartSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_source: Option<ThreadSource>,
+    /// Client-defined tools (experimental: needs `capabilities.experimentalApi`). Only
+    /// `thread/start` sends them; resumed and forked threads keep the tools they started with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_tools: Option<Vec<DynamicToolSpec>>,
 }
 
 same_shape! {

@@ -7,7 +7,8 @@
         result = thread.run("Describe this project.")
         print(result.final_response)
 
-`AsyncCodex` offers the same API with `async`/`await`.
+`AsyncCodex` offers the same API with `async`/`await`. Plain Python functions
+become tools the model can call: `codex.thread_start(tools=[my_function])`.
 """
 
 from ._approvals import ApprovalDecision, ApprovalHandler
@@ -27,6 +28,7 @@ from ._inputs import (
     TextInput,
 )
 from ._options import ApprovalMode, Sandbox
+from ._tools import Tool, tool
 from ._version import __version__
 from .errors import (
     CodexBinaryNotFoundError,
@@ -78,6 +80,7 @@ __all__ = [
     "SkillInput",
     "TextInput",
     "Thread",
+    "Tool",
     "TransportClosedError",
     "TurnFailedError",
     "TurnHandle",
@@ -86,4 +89,5 @@ __all__ = [
     "__version__",
     "is_retryable_error",
     "retry_on_overload",
+    "tool",
 ]

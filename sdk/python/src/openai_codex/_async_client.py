@@ -1,9 +1,10 @@
-"""asyncio JSON-RPC connection used by `AsyncCodex`.
+"""The asyncio shell around the shared connection: one event loop, tasks and futures.
 
-A reader task owns stdout and resolves futures, routes notifications through
-the shared `TurnRouter`, and answers server requests; deferred (awaitable or
-`concurrent.futures.Future`) answers run as their own tasks. Everything runs
-on one event loop, so no locks are needed.
+A reader task owns stdout and feeds each line to the core; a response settles
+an `asyncio.Future` the caller awaits, and a server request runs as a job in its
+own task (a plain function tool in a worker thread), so nothing blocks the
+reader. `AsyncCodexBase` is the lifecycle of `AsyncCodex`: the app-server
+starts on `async with` or the first awaited call.
 """
 
 from __future__ import annotations
@@ -12,64 +13,38 @@ import asyncio
 import concurrent.futures
 import contextlib
 import inspect
-import uuid
-import weakref
-from collections.abc import Awaitable
+from collections.abc import Coroutine
+from types import TracebackType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from typing_extensions import Self
 
 from . import _protocol as proto
-from ._approvals import ApprovalDecision, ApprovalHandler, reply_for, reply_for_exception
+from ._approvals import CANCELLED
 from ._config import CodexConfig, child_env, launch_argv
-from ._router import TURN_COMPLETED, Sink, TurnRouter
+from ._connection import ClientBase, ConnectionBase, SubscriptionBase
+from ._handshake import initialize_params, parse_initialize
+from ._server_requests import Job, Responder
 from ._transport import AsyncSubprocessTransport
 from .errors import CodexError, TransportClosedError
-from .models import JsonObject, JsonValue, Notification
+from .generated import methods
+from .models import InitializeResponse, JsonObject, JsonValue, Notification
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-# Wakes a `next()` waiting on the queue when the subscription is closed.
-_WAKE = object()
 
 
-class AsyncTurnSubscription:
-    """asyncio queue of notifications for one turn.
-
-    The router holds only the queue's `put_nowait`, never this object, so a handle
-    that is dropped without being streamed releases its subscription (finalizer).
-    """
+class AsyncSubscription(SubscriptionBase):
+    """A turn's notifications; `next()` waits on the event loop."""
 
     def __init__(self, connection: AsyncConnection, turn_id: str) -> None:
-        self.turn_id = turn_id
         self._queue: asyncio.Queue[object] = asyncio.Queue()
-        self.sink: Sink = self._queue.put_nowait
-        self._closed = False
-        self._completed = False
-        self._release = weakref.finalize(self, connection.unsubscribe_sink, turn_id, self.sink)
+        super().__init__(connection, turn_id, self._queue.put_nowait)
 
     async def next(self) -> Notification:
         """Wait for the next notification; raises once the turn or connection ended."""
-        if self._closed:
-            raise TransportClosedError("Turn subscription closed")
-        if self._completed and self._queue.empty():
-            raise TransportClosedError("Turn is no longer streaming")
-        item = await self._queue.get()
-        if item is _WAKE or self._closed:
-            raise TransportClosedError("Turn subscription closed")
-        if isinstance(item, BaseException):
-            self._queue.put_nowait(item)
-            raise item
-        assert isinstance(item, Notification)
-        if item.method == TURN_COMPLETED:
-            self._completed = True
-        return item
-
-    def close(self) -> None:
-        """Stop the subscription; a waiting or later `next()` raises."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put_nowait(_WAKE)
-            self._release()
+        self._check_readable(self._queue.empty())
+        return self._accept(await self._queue.get())
 
 
 def _self_cancelled() -> bool:
@@ -79,55 +54,35 @@ def _self_cancelled() -> bool:
     return bool(cancelling()) if cancelling is not None else False
 
 
-class AsyncConnection:
+class AsyncConnection(ConnectionBase[AsyncSubscription]):
     """A started app-server process plus the reader task that serves it."""
 
-    def __init__(
-        self,
-        transport: AsyncSubprocessTransport,
-        *,
-        approval_handler: ApprovalHandler | None,
-        approval_default: ApprovalDecision,
-    ) -> None:
+    def __init__(self, transport: AsyncSubprocessTransport, responder: Responder) -> None:
+        super().__init__(responder)
         self._transport = transport
-        self._handler = approval_handler
-        self._default = approval_default
-        self._pending: dict[str, asyncio.Future[JsonValue]] = {}
-        self._router = TurnRouter()
-        self._closed_error: BaseException | None = None
-        self._closing = False
+        self.stderr = transport.stderr
         self._tasks: set[asyncio.Task[None]] = set()
         self._reader = asyncio.ensure_future(self._read_loop())
 
     @classmethod
-    async def open(
-        cls,
-        config: CodexConfig,
-        *,
-        approval_handler: ApprovalHandler | None,
-        approval_default: ApprovalDecision,
-    ) -> AsyncConnection:
+    async def open(cls, config: CodexConfig, responder: Responder) -> AsyncConnection:
         env = child_env(config)
         transport = await AsyncSubprocessTransport.spawn(
             launch_argv(config, env), cwd=config.cwd, env=env
         )
-        return cls(transport, approval_handler=approval_handler, approval_default=approval_default)
+        return cls(transport, responder)
 
-    # -- requests ---------------------------------------------------------------
+    def _new_subscription(self, turn_id: str) -> AsyncSubscription:
+        return AsyncSubscription(self, turn_id)
 
     async def request(self, method: str, params: JsonObject | None) -> JsonValue:
-        if self._closed_error is not None:
-            raise self._closed_error
-        request_id = str(uuid.uuid4())
         future: asyncio.Future[JsonValue] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = future
+        request_id, line = self._register(method, params, future)
         try:
-            await self._transport.write_line(
-                proto.encode(proto.request_message(request_id, method, params))
-            )
+            await self._transport.write_line(line)
             return await future
         finally:
-            self._pending.pop(request_id, None)
+            self._forget(request_id)
 
     async def request_model(
         self, method: str, params: JsonObject | None, model: type[ModelT]
@@ -137,127 +92,38 @@ class AsyncConnection:
     async def notify(self, method: str, params: JsonObject | None = None) -> None:
         await self._transport.write_line(proto.encode(proto.notification_message(method, params)))
 
-    async def start_turn(self, params: JsonObject) -> tuple[JsonValue, AsyncTurnSubscription]:
-        """Send `turn/start`; the subscription gets every event of the turn from now on."""
-        mark = self._router.begin_turn_start()
-        try:
-            result = await self.request("turn/start", params)
-        except BaseException:
-            self._router.finish_turn_start(mark, None, None)
-            raise
-        turn = result.get("turn") if isinstance(result, dict) else None
-        turn_id = turn.get("id") if isinstance(turn, dict) else None
-        if not isinstance(turn_id, str):
-            self._router.finish_turn_start(mark, None, None)
-            raise CodexError(f"turn/start returned no turn id: {result!r}")
-        subscription = AsyncTurnSubscription(self, turn_id)
-        self._router.finish_turn_start(mark, turn_id, subscription.sink)
-        return result, subscription
-
-    def subscribe(self, turn_id: str) -> AsyncTurnSubscription:
-        subscription = AsyncTurnSubscription(self, turn_id)
-        self._router.subscribe(turn_id, subscription.sink)
-        return subscription
-
-    def unsubscribe_sink(self, turn_id: str, sink: Sink) -> None:
-        self._router.unsubscribe(turn_id, sink)
-
-    def subscriber_count(self) -> int:
-        return self._router.subscriber_count()
-
-    # -- reader -------------------------------------------------------------------
-
     async def _read_loop(self) -> None:
-        while True:
-            line = await self._transport.read_line()
-            if not line:
-                break
-            try:
-                incoming = proto.decode(line)
-            except CodexError as exc:
-                self._transport.stderr.add(f"[ignored stdout line] {exc}".encode())
-                continue
-            if incoming is not None:
-                self._dispatch(incoming)
-        if self._closing:
-            error: BaseException = TransportClosedError("Codex client was closed")
-        else:
-            error = await self._transport.closed_error(
-                "Codex app-server closed stdout unexpectedly"
-            )
+        while line := await self._transport.read_line():
+            job = self._receive(line)
+            if job is not None:
+                self._spawn(self._run_job(job))
+        error = self._end_of_stream_error() or await self._transport.closed_error(
+            "Codex app-server closed stdout unexpectedly"
+        )
         self._fail_all(error)
 
-    def _dispatch(self, incoming: proto.Incoming) -> None:
-        if isinstance(incoming, proto.Response):
-            self._resolve(incoming.id, incoming.result, None)
-        elif isinstance(incoming, proto.ErrorResponse):
-            if incoming.id is not None:
-                self._resolve(incoming.id, None, incoming.error)
-        elif isinstance(incoming, proto.ServerRequest):
-            self._serve_request(incoming)
-        else:
-            notification = proto.to_notification(incoming)
-            self._router.route(proto.turn_id_of(incoming.params), notification)
-
-    def _resolve(
-        self, request_id: proto.RequestId, result: JsonValue, error: Exception | None
-    ) -> None:
-        future = self._pending.pop(str(request_id), None)
-        if future is None or future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
-    def _serve_request(self, request: proto.ServerRequest) -> None:
+    async def _run_job(self, job: Job) -> None:
         try:
-            answer: Any = None
-            if self._handler is not None:
-                answer = self._handler(request.method, request.params)
+            answer = await asyncio.to_thread(job.call) if job.blocking else job.call()
             if isinstance(answer, concurrent.futures.Future):
-                answer = asyncio.wrap_future(answer)
-            if inspect.isawaitable(answer):
-                self._spawn(self._reply_later(request, answer))
-                return
-            reply = reply_for(request.id, request.method, answer, self._default)
-        except Exception as exc:
-            reply = reply_for_exception(request.id, exc)
-        self._spawn(self._send_reply(reply))
-
-    async def _reply_later(self, request: proto.ServerRequest, answer: Awaitable[Any]) -> None:
-        try:
-            reply = reply_for(request.id, request.method, await answer, self._default)
-        except (asyncio.CancelledError, concurrent.futures.CancelledError):
+                answer = await asyncio.wrap_future(answer)
+            elif inspect.isawaitable(answer):
+                answer = await answer
+            reply = job.finish(answer)
+        except CANCELLED as exc:
             if self._closing or _self_cancelled():
                 raise  # this task itself is being cancelled (shutdown)
-            # The deferred answer was cancelled: the server still needs a reply.
-            reply = reply_for(request.id, request.method, None, self._default)
+            reply = job.fail(exc)
         except Exception as exc:
-            reply = reply_for_exception(request.id, exc)
-        await self._send_reply(reply)
-
-    async def _send_reply(self, reply: JsonObject) -> None:
+            reply = job.fail(exc)
         # The connection may be gone by the time a deferred answer arrives.
         with contextlib.suppress(TransportClosedError):
             await self._transport.write_line(proto.encode(reply))
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def _fail_all(self, error: BaseException) -> None:
-        if self._closed_error is None:
-            self._closed_error = error
-        pending = list(self._pending.values())
-        self._pending.clear()
-        self._router.close(error)
-        for future in pending:
-            if not future.done():
-                future.set_exception(error)
-
-    # -- shutdown -----------------------------------------------------------------
 
     async def close(self) -> None:
         self._closing = True
@@ -269,3 +135,89 @@ class AsyncConnection:
         if not self._reader.done():
             self._reader.cancel()
         self._fail_all(TransportClosedError("Codex client was closed"))
+
+
+class _NotStartedError(CodexError, RuntimeError):
+    """`AsyncCodex.metadata` read before the client started."""
+
+
+class AsyncCodexBase(ClientBase):
+    """Lifecycle of the asyncio client: the app-server starts on `async with` or
+    the first awaited call, and `close()` stops it (also during initialization)."""
+
+    def _open(self) -> None:
+        self._conn: AsyncConnection | None = None
+        self._init: InitializeResponse | None = None
+        self._init_lock: asyncio.Lock | None = None
+        # The connection still initializing, and a counter bumped by every close():
+        # a close() during initialization stops that connection and voids its result.
+        self._opening: AsyncConnection | None = None
+        self._closes = 0
+
+    async def __aenter__(self) -> Self:
+        await self._connection()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _connection(self) -> AsyncConnection:
+        """The initialized connection, starting the server on first use."""
+        if self._conn is not None and self._init is not None:
+            return self._conn
+        if self._init_lock is None:
+            self._init_lock = asyncio.Lock()
+        async with self._init_lock:
+            if self._conn is not None and self._init is not None:
+                return self._conn
+            closes = self._closes
+            conn = await AsyncConnection.open(self._config, self._responder)
+            self._opening = conn
+            try:
+                if closes != self._closes:
+                    raise TransportClosedError("Codex client was closed")
+                result = await conn.request(methods.INITIALIZE, initialize_params(self._config))
+                init = parse_initialize(result)
+                await conn.notify(methods.INITIALIZED)
+                if closes != self._closes:
+                    raise TransportClosedError("Codex client was closed")
+            except BaseException:
+                await conn.close()
+                raise
+            finally:
+                if self._opening is conn:
+                    self._opening = None
+            self._conn, self._init = conn, init
+            return conn
+
+    def _subscribe_if_connected(self, turn_id: str) -> AsyncSubscription | None:
+        """Subscribe now when the server runs; otherwise the stream subscribes later."""
+        return None if self._conn is None else self._conn.subscribe(turn_id)
+
+    async def _call(self, method: str, params: JsonObject | None, model: type[ModelT]) -> ModelT:
+        conn = await self._connection()
+        return await conn.request_model(method, params, model)
+
+    @property
+    def metadata(self) -> InitializeResponse:
+        """The `initialize` result; available once the client has started."""
+        if self._init is None:
+            raise _NotStartedError(
+                "AsyncCodex is not started yet: use `async with AsyncCodex()` "
+                "or await any method first"
+            )
+        return self._init
+
+    async def close(self) -> None:
+        """Stop the app-server process (idempotent)."""
+        self._closes += 1
+        conn, self._conn, self._init = self._conn, None, None
+        opening, self._opening = self._opening, None
+        for started in (conn, opening):
+            if started is not None:
+                await started.close()

@@ -1,13 +1,16 @@
 """Launch configuration: `CodexConfig`, binary discovery, argv and environment.
 
 Discovery order (first hit wins): `CodexConfig.codex_bin`, `$CODEX_BIN`, a
-binary bundled in the package (`openai_codex/bin/codex`), the repository's own
-cargo build when running from a checkout (`target/release`, then
-`target/debug`), then `codex` on `PATH`.
+binary bundled in the package (`openai_codex/bin/codex`, present in the
+platform wheel `scripts/build-wheels` builds), the `codex_cli_bin` package when
+installed (the runtime wheel the official SDK uses), the repository's own cargo
+build when running from a checkout (`target/release`, then `target/debug`), then
+`codex` on `PATH`.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -52,6 +55,15 @@ def _checkout_root(start: Path) -> Path | None:
     return None
 
 
+def _cli_bin_package_path() -> Path | None:
+    """`codex_cli_bin.bundled_codex_path()` when that package is installed."""
+    try:
+        package = importlib.import_module("codex_cli_bin")
+        return Path(package.bundled_codex_path())
+    except (ImportError, OSError, AttributeError):
+        return None
+
+
 def find_codex_bin(
     codex_bin: str | None,
     env: dict[str, str],
@@ -82,6 +94,15 @@ def find_codex_bin(
     if _is_executable(bundled):
         return bundled
     tried.append(f"bundled binary: {bundled}")
+
+    from_package = _cli_bin_package_path()
+    if from_package is not None and _is_executable(from_package):
+        return from_package
+    tried.append(
+        "codex_cli_bin package (not installed)"
+        if from_package is None
+        else f"codex_cli_bin package: {from_package}"
+    )
 
     root = _checkout_root(pkg)
     if root is None:

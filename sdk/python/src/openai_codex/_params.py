@@ -1,29 +1,25 @@
 """Request params for the public methods (pure functions, shared by both clients).
 
-Optional arguments left as `None` are omitted from the wire, never sent as null;
-enums and generated models are converted to their JSON form.
+Options arrive as the `*Options` mappings of `_options.py`. A Python option name
+becomes its camelCase wire name unless `_RENAMED` or `_wire_fields` says
+otherwise; options left as `None` are omitted from the wire, never sent as
+null; enums and generated models are converted to their JSON form.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import Enum
 
 from pydantic import BaseModel
 
+from . import _options as opts
 from ._inputs import Input, RunInput, input_to_wire, run_input_to_wire
-from ._options import ApprovalMode, Sandbox, approval_fields, sandbox_mode, sandbox_policy
-from .generated.v2_all import (
-    Personality,
-    ReasoningEffort,
-    ReasoningSummary,
-    SortDirection,
-    ThreadListCwdFilter,
-    ThreadSortKey,
-    ThreadSource,
-    ThreadSourceKind,
-    ThreadStartSource,
-)
+from ._options import approval_fields, check_options, sandbox_mode, sandbox_policy
 from .models import JsonObject, JsonValue
+
+# Options whose wire name is not the camelCase of the Python name.
+_RENAMED = {"source": "turnTrigger", "turn_service_tier": "serviceTierForTurn"}
 
 
 def _json(value: object) -> JsonValue:
@@ -32,7 +28,7 @@ def _json(value: object) -> JsonValue:
     if isinstance(value, BaseModel):
         dumped: JsonValue = value.model_dump(by_alias=True, exclude_none=True, mode="json")
         return dumped
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_json(item) for item in value]
     if isinstance(value, dict):
         return {str(key): _json(item) for key, item in value.items()}
@@ -41,180 +37,64 @@ def _json(value: object) -> JsonValue:
     raise TypeError(f"cannot send {type(value).__name__} to the app-server")
 
 
-def _params(**fields: object) -> JsonObject:
-    """Build params from wire-named fields, dropping the ones that are None."""
-    return {key: _json(value) for key, value in fields.items() if value is not None}
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def _wire_fields(options: Mapping[str, object], *, turn_level: bool) -> JsonObject:
+    """Wire fields for the options that are set (see the module docs for the rules)."""
+    body: JsonObject = {}
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name == "approval_mode":
+            body.update(approval_fields(value))
+        elif name == "include_turns":
+            body["excludeTurns"] = not value
+        elif name == "sandbox" and turn_level:
+            body["sandboxPolicy"] = sandbox_policy(value)
+        elif name == "sandbox":
+            body["sandbox"] = sandbox_mode(value)
+        else:
+            body[_RENAMED.get(name, _camel(name))] = _json(value)
+    return body
 
 
 def thread_start(
-    *,
-    approval_mode: ApprovalMode,
-    base_instructions: str | None,
-    config: JsonObject | None,
-    cwd: str | None,
-    developer_instructions: str | None,
-    ephemeral: bool | None,
-    model: str | None,
-    model_provider: str | None,
-    personality: Personality | None,
-    sandbox: Sandbox | None,
-    service_name: str | None,
-    service_tier: str | None,
-    session_start_source: ThreadStartSource | None,
-    thread_source: ThreadSource | None,
+    approval_mode: opts.ApprovalMode,
+    options: opts.ThreadStartOptions,
+    dynamic_tools: Sequence[JsonObject] = (),
 ) -> JsonObject:
-    return {
-        **approval_fields(approval_mode),
-        **_params(
-            baseInstructions=base_instructions,
-            config=config,
-            cwd=cwd,
-            developerInstructions=developer_instructions,
-            ephemeral=ephemeral,
-            model=model,
-            modelProvider=model_provider,
-            personality=personality,
-            sandbox=sandbox_mode(sandbox),
-            serviceName=service_name,
-            serviceTier=service_tier,
-            sessionStartSource=session_start_source,
-            threadSource=thread_source,
-        ),
-    }
+    check_options("thread_start", options, opts.ThreadStartOptions)
+    body = {**approval_fields(approval_mode), **_wire_fields(options, turn_level=False)}
+    if dynamic_tools:
+        body["dynamicTools"] = list(dynamic_tools)
+    return body
 
 
-def thread_resume(
-    thread_id: str,
-    *,
-    approval_mode: ApprovalMode | None,
-    base_instructions: str | None,
-    config: JsonObject | None,
-    cwd: str | None,
-    developer_instructions: str | None,
-    include_turns: bool | None,
-    model: str | None,
-    model_provider: str | None,
-    personality: Personality | None,
-    sandbox: Sandbox | None,
-    service_tier: str | None,
-) -> JsonObject:
-    return {
-        "threadId": thread_id,
-        **approval_fields(approval_mode),
-        **_params(
-            baseInstructions=base_instructions,
-            config=config,
-            cwd=cwd,
-            developerInstructions=developer_instructions,
-            excludeTurns=None if include_turns is None else not include_turns,
-            model=model,
-            modelProvider=model_provider,
-            personality=personality,
-            sandbox=sandbox_mode(sandbox),
-            serviceTier=service_tier,
-        ),
-    }
+def thread_resume(thread_id: str, options: opts.ThreadResumeOptions) -> JsonObject:
+    check_options("thread_resume", options, opts.ThreadResumeOptions)
+    return {"threadId": thread_id, **_wire_fields(options, turn_level=False)}
 
 
-def thread_fork(
-    thread_id: str,
-    *,
-    approval_mode: ApprovalMode | None,
-    base_instructions: str | None,
-    config: JsonObject | None,
-    cwd: str | None,
-    developer_instructions: str | None,
-    ephemeral: bool | None,
-    include_turns: bool | None,
-    model: str | None,
-    model_provider: str | None,
-    sandbox: Sandbox | None,
-    service_tier: str | None,
-    thread_source: ThreadSource | None,
-) -> JsonObject:
-    return {
-        "threadId": thread_id,
-        **approval_fields(approval_mode),
-        **_params(
-            baseInstructions=base_instructions,
-            config=config,
-            cwd=cwd,
-            developerInstructions=developer_instructions,
-            ephemeral=ephemeral,
-            excludeTurns=None if include_turns is None else not include_turns,
-            model=model,
-            modelProvider=model_provider,
-            sandbox=sandbox_mode(sandbox),
-            serviceTier=service_tier,
-            threadSource=thread_source,
-        ),
-    }
+def thread_fork(thread_id: str, options: opts.ThreadForkOptions) -> JsonObject:
+    check_options("thread_fork", options, opts.ThreadForkOptions)
+    return {"threadId": thread_id, **_wire_fields(options, turn_level=False)}
 
 
-def thread_list(
-    *,
-    archived: bool | None,
-    cursor: str | None,
-    cwd: ThreadListCwdFilter | str | list[str] | None,
-    limit: int | None,
-    model_providers: list[str] | None,
-    search_term: str | None,
-    section_id: str | None,
-    sort_direction: SortDirection | None,
-    sort_key: ThreadSortKey | None,
-    source_kinds: list[ThreadSourceKind] | None,
-    use_state_db_only: bool | None,
-) -> JsonObject:
-    return _params(
-        archived=archived,
-        cursor=cursor,
-        cwd=cwd,
-        limit=limit,
-        modelProviders=model_providers,
-        searchTerm=search_term,
-        sectionId=section_id,
-        sortDirection=sort_direction,
-        sortKey=sort_key,
-        sourceKinds=source_kinds,
-        useStateDbOnly=use_state_db_only,
-    )
+def thread_list(options: opts.ThreadListOptions) -> JsonObject:
+    check_options("thread_list", options, opts.ThreadListOptions)
+    return _wire_fields(options, turn_level=False)
 
 
-def turn_start(
-    thread_id: str,
-    input: RunInput,
-    *,
-    approval_mode: ApprovalMode | None,
-    cwd: str | None,
-    effort: ReasoningEffort | None,
-    model: str | None,
-    output_schema: JsonObject | None,
-    personality: Personality | None,
-    sandbox: Sandbox | None,
-    service_tier: str | None,
-    source: str | None,
-    summary: ReasoningSummary | None,
-    turn_service_tier: str | None,
-) -> JsonObject:
+def turn_start(thread_id: str, input: RunInput, options: opts.TurnOptions) -> JsonObject:
+    check_options("turn", options, opts.TurnOptions)
     wire_input, tool_output = run_input_to_wire(input)
-    return {
-        "threadId": thread_id,
-        "input": wire_input,
-        **approval_fields(approval_mode),
-        **_params(
-            toolOutput=tool_output,
-            cwd=cwd,
-            effort=effort,
-            model=model,
-            outputSchema=output_schema,
-            personality=personality,
-            sandboxPolicy=sandbox_policy(sandbox),
-            serviceTier=service_tier,
-            turnTrigger=source,
-            summary=summary,
-            serviceTierForTurn=turn_service_tier,
-        ),
-    }
+    body: JsonObject = {"threadId": thread_id, "input": wire_input}
+    if tool_output is not None:
+        body["toolOutput"] = tool_output
+    return {**body, **_wire_fields(options, turn_level=True)}
 
 
 def turn_steer(thread_id: str, turn_id: str, input: Input | str) -> JsonObject:

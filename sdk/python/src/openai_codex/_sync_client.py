@@ -1,9 +1,10 @@
-"""Blocking JSON-RPC connection used by `Codex`.
+"""The blocking shell around the shared connection: threads and futures.
 
-One reader thread owns stdout: it resolves pending requests (futures keyed by
-request id), routes notifications through the shared `TurnRouter`, and hands
-server requests to short-lived worker threads so a slow or deferred approval
-never stalls other traffic.
+One reader thread owns stdout and feeds each line to the core; a response
+settles a `concurrent.futures.Future` that the calling thread blocks on, and a
+server request runs as a job on a short-lived worker thread, so a slow or
+deferred approval (or a tool call) never stalls other traffic. `CodexBase` is
+the lifecycle of `Codex`: it starts and initializes the server on construction.
 """
 
 from __future__ import annotations
@@ -14,110 +15,65 @@ import contextlib
 import inspect
 import queue
 import threading
-import uuid
-import weakref
 from collections.abc import Awaitable
+from types import TracebackType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from typing_extensions import Self
 
 from . import _protocol as proto
-from ._approvals import ApprovalDecision, ApprovalHandler, reply_for, reply_for_exception
+from ._approvals import CANCELLED
 from ._config import CodexConfig, child_env, launch_argv
-from ._router import TURN_COMPLETED, Sink, TurnRouter
+from ._connection import ClientBase, ConnectionBase, SubscriptionBase
+from ._handshake import initialize_params, parse_initialize
+from ._server_requests import Job, Responder
 from ._transport import SubprocessTransport
-from .errors import CodexError, TransportClosedError
-from .models import JsonObject, JsonValue, Notification
+from .errors import TransportClosedError
+from .generated import methods
+from .models import InitializeResponse, JsonObject, JsonValue, Notification
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-# Wakes a `next()` blocked on the queue when the subscription is closed.
-_WAKE = object()
 
 
-class TurnSubscription:
-    """Queue of notifications for one turn (filled by the reader thread).
+class Subscription(SubscriptionBase):
+    """A turn's notifications; `next()` blocks the calling thread."""
 
-    The router holds only the queue's `put`, never this object, so a handle that
-    is dropped without being streamed releases its subscription (finalizer).
-    """
-
-    def __init__(self, connection: SyncConnection, turn_id: str) -> None:
-        self.turn_id = turn_id
+    def __init__(self, connection: Connection, turn_id: str) -> None:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self.sink: Sink = self._queue.put
-        self._closed = False
-        self._completed = False
-        self._release = weakref.finalize(self, connection.unsubscribe_sink, turn_id, self.sink)
+        super().__init__(connection, turn_id, self._queue.put)
 
     def next(self) -> Notification:
         """Block for the next notification; raises once the turn or connection ended."""
-        if self._closed:
-            raise TransportClosedError("Turn subscription closed")
-        if self._completed and self._queue.empty():
-            raise TransportClosedError("Turn is no longer streaming")
-        item = self._queue.get()
-        if item is _WAKE or self._closed:
-            raise TransportClosedError("Turn subscription closed")
-        if isinstance(item, BaseException):
-            # Keep the error visible to any later read as well.
-            self._queue.put(item)
-            raise item
-        assert isinstance(item, Notification)
-        if item.method == TURN_COMPLETED:
-            self._completed = True
-        return item
-
-    def close(self) -> None:
-        """Stop the subscription; a blocked or later `next()` raises."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put(_WAKE)
-            self._release()
+        self._check_readable(self._queue.empty())
+        return self._accept(self._queue.get())
 
 
-async def _await_answer(answer: Awaitable[JsonObject | None]) -> JsonObject | None:
+async def _settle(answer: Awaitable[Any]) -> Any:
     return await answer
 
 
-class SyncConnection:
+class Connection(ConnectionBase[Subscription]):
     """A started app-server process plus the reader thread that serves it."""
 
-    def __init__(
-        self,
-        config: CodexConfig,
-        *,
-        approval_handler: ApprovalHandler | None,
-        approval_default: ApprovalDecision,
-    ) -> None:
-        self._handler = approval_handler
-        self._default = approval_default
-        # Reentrant: a subscription finalizer may run (via GC) while this thread holds it.
-        self._lock = threading.RLock()
-        self._pending: dict[str, concurrent.futures.Future[JsonValue]] = {}
-        self._router = TurnRouter()
-        self._closed_error: BaseException | None = None
-        self._closing = False
+    def __init__(self, config: CodexConfig, responder: Responder) -> None:
+        super().__init__(responder)
         env = child_env(config)
         self._transport = SubprocessTransport(launch_argv(config, env), cwd=config.cwd, env=env)
+        self.stderr = self._transport.stderr
         self._reader = threading.Thread(target=self._read_loop, name="codex-reader", daemon=True)
         self._reader.start()
 
-    # -- requests ---------------------------------------------------------------
+    def _new_subscription(self, turn_id: str) -> Subscription:
+        return Subscription(self, turn_id)
 
     def request(self, method: str, params: JsonObject | None) -> JsonValue:
-        request_id = str(uuid.uuid4())
         future: concurrent.futures.Future[JsonValue] = concurrent.futures.Future()
-        with self._lock:
-            if self._closed_error is not None:
-                raise self._closed_error
-            self._pending[request_id] = future
+        request_id, line = self._register(method, params, future)
         try:
-            self._transport.write_line(
-                proto.encode(proto.request_message(request_id, method, params))
-            )
+            self._transport.write_line(line)
         except BaseException:
-            with self._lock:
-                self._pending.pop(request_id, None)
+            self._forget(request_id)
             raise
         return future.result()
 
@@ -127,123 +83,75 @@ class SyncConnection:
     def notify(self, method: str, params: JsonObject | None = None) -> None:
         self._transport.write_line(proto.encode(proto.notification_message(method, params)))
 
-    def start_turn(self, params: JsonObject) -> tuple[JsonValue, TurnSubscription]:
-        """Send `turn/start`; the subscription gets every event of the turn from now on."""
-        with self._lock:
-            mark = self._router.begin_turn_start()
-        try:
-            result = self.request("turn/start", params)
-        except BaseException:
-            with self._lock:
-                self._router.finish_turn_start(mark, None, None)
-            raise
-        turn = result.get("turn") if isinstance(result, dict) else None
-        turn_id = turn.get("id") if isinstance(turn, dict) else None
-        if not isinstance(turn_id, str):
-            with self._lock:
-                self._router.finish_turn_start(mark, None, None)
-            raise CodexError(f"turn/start returned no turn id: {result!r}")
-        subscription = TurnSubscription(self, turn_id)
-        with self._lock:
-            self._router.finish_turn_start(mark, turn_id, subscription.sink)
-        return result, subscription
-
-    def subscribe(self, turn_id: str) -> TurnSubscription:
-        subscription = TurnSubscription(self, turn_id)
-        with self._lock:
-            self._router.subscribe(turn_id, subscription.sink)
-        return subscription
-
-    def unsubscribe_sink(self, turn_id: str, sink: Sink) -> None:
-        with self._lock:
-            self._router.unsubscribe(turn_id, sink)
-
-    def subscriber_count(self) -> int:
-        with self._lock:
-            return self._router.subscriber_count()
-
-    # -- reader -------------------------------------------------------------------
-
     def _read_loop(self) -> None:
-        while True:
-            line = self._transport.read_line()
-            if not line:
-                break
-            try:
-                incoming = proto.decode(line)
-            except CodexError as exc:
-                self._transport.stderr.add(f"[ignored stdout line] {exc}".encode())
-                continue
-            if incoming is None:
-                continue
-            self._dispatch(incoming)
-        if self._closing:
-            error: BaseException = TransportClosedError("Codex client was closed")
-        else:
-            error = self._transport.closed_error("Codex app-server closed stdout unexpectedly")
+        while line := self._transport.read_line():
+            job = self._receive(line)
+            if job is not None:
+                threading.Thread(target=self._run_job, args=(job,), daemon=True).start()
+        error = self._end_of_stream_error() or self._transport.closed_error(
+            "Codex app-server closed stdout unexpectedly"
+        )
         self._fail_all(error)
 
-    def _dispatch(self, incoming: proto.Incoming) -> None:
-        if isinstance(incoming, proto.Response):
-            self._resolve(incoming.id, incoming.result, None)
-        elif isinstance(incoming, proto.ErrorResponse):
-            if incoming.id is not None:
-                self._resolve(incoming.id, None, incoming.error)
-        elif isinstance(incoming, proto.ServerRequest):
-            threading.Thread(
-                target=self._serve_request, args=(incoming,), name="codex-approval", daemon=True
-            ).start()
-        else:
-            notification = proto.to_notification(incoming)
-            with self._lock:
-                self._router.route(proto.turn_id_of(incoming.params), notification)
-
-    def _resolve(
-        self, request_id: proto.RequestId, result: JsonValue, error: Exception | None
-    ) -> None:
-        with self._lock:
-            future = self._pending.pop(str(request_id), None)
-        if future is None:
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
-    def _serve_request(self, request: proto.ServerRequest) -> None:
+    def _run_job(self, job: Job) -> None:
         try:
-            answer: Any = None
-            if self._handler is not None:
-                answer = self._handler(request.method, request.params)
+            answer = job.call()
             if isinstance(answer, concurrent.futures.Future):
                 answer = answer.result()
             elif inspect.isawaitable(answer):
-                answer = asyncio.run(_await_answer(answer))
-            reply = reply_for(request.id, request.method, answer, self._default)
-        except (concurrent.futures.CancelledError, asyncio.CancelledError):
-            # A cancelled deferred answer still owes the server a reply: the default.
-            reply = reply_for(request.id, request.method, None, self._default)
-        except Exception as exc:
-            reply = reply_for_exception(request.id, exc)
+                answer = asyncio.run(_settle(answer))
+            reply = job.finish(answer)
+        except (Exception, *CANCELLED) as exc:
+            reply = job.fail(exc)
         # The connection may be gone by the time a deferred answer arrives.
         with contextlib.suppress(TransportClosedError):
             self._transport.write_line(proto.encode(reply))
-
-    def _fail_all(self, error: BaseException) -> None:
-        with self._lock:
-            if self._closed_error is None:
-                self._closed_error = error
-            pending = list(self._pending.values())
-            self._pending.clear()
-            self._router.close(error)
-        for future in pending:
-            if not future.done():
-                future.set_exception(error)
-
-    # -- shutdown -----------------------------------------------------------------
 
     def close(self) -> None:
         self._closing = True
         self._transport.close()
         self._reader.join(timeout=5.0)
         self._fail_all(TransportClosedError("Codex client was closed"))
+
+
+class CodexBase(ClientBase):
+    """Lifecycle of the blocking client: the app-server starts on construction."""
+
+    def _open(self) -> None:
+        self._conn = Connection(self._config, self._responder)
+        try:
+            result = self._conn.request(methods.INITIALIZE, initialize_params(self._config))
+            self._init = parse_initialize(result)
+            self._conn.notify(methods.INITIALIZED)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _connection(self) -> Connection:
+        return self._conn
+
+    def _subscribe_if_connected(self, turn_id: str) -> Subscription:
+        return self._conn.subscribe(turn_id)
+
+    def _call(self, method: str, params: JsonObject | None, model: type[ModelT]) -> ModelT:
+        return self._conn.request_model(method, params, model)
+
+    @property
+    def metadata(self) -> InitializeResponse:
+        """The `initialize` result (`userAgent`, `serverInfo`, ...)."""
+        return self._init
+
+    def close(self) -> None:
+        """Stop the app-server process (idempotent)."""
+        self._conn.close()

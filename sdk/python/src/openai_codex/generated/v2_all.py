@@ -263,6 +263,78 @@ class DeprecationNoticeNotification(BaseModel):
     summary: str
 
 
+class InputTextDynamicToolCallOutputContentItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    text: str
+    type: Literal["inputText"]
+
+
+class InputImageDynamicToolCallOutputContentItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    image_url: Annotated[str, Field(alias="imageUrl")]
+    type: Literal["inputImage"]
+
+
+class InputAudioDynamicToolCallOutputContentItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    audio_url: Annotated[str, Field(alias="audioUrl")]
+    type: Literal["inputAudio"]
+
+
+class DynamicToolCallOutputContentItem(
+    RootModel[
+        InputTextDynamicToolCallOutputContentItem
+        | InputImageDynamicToolCallOutputContentItem
+        | InputAudioDynamicToolCallOutputContentItem
+    ]
+):
+    root: Annotated[
+        InputTextDynamicToolCallOutputContentItem | InputImageDynamicToolCallOutputContentItem | InputAudioDynamicToolCallOutputContentItem,
+        Field(
+            description="One piece of a tool's output, as the client returns it and the `dynamicToolCall` item shows it."
+        ),
+    ]
+
+
+class DynamicToolCallParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    arguments: Any
+    call_id: Annotated[str, Field(alias="callId")]
+    namespace: str | None = None
+    thread_id: Annotated[str, Field(alias="threadId")]
+    tool: str
+    turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class DynamicToolCallResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    content_items: Annotated[
+        list[DynamicToolCallOutputContentItem], Field(alias="contentItems")
+    ]
+    success: bool
+
+
+class DynamicToolCallStatus(str, Enum):
+    in_progress = "inProgress"
+    completed = "completed"
+    failed = "failed"
+
+
 class FileChangeOutputDeltaNotification(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -493,6 +565,18 @@ class FsWriteFileResponse(BaseModel):
     )
 
 
+class FunctionDynamicToolSpec(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    defer_loading: Annotated[bool | None, Field(alias="deferLoading")] = None
+    description: str
+    input_schema: Annotated[Any, Field(alias="inputSchema")]
+    name: str
+    type: Literal["function"]
+
+
 class FuzzyFileSearchMatchType(str, Enum):
     file = "file"
     directory = "directory"
@@ -604,6 +688,16 @@ class InputModality(str, Enum):
     text = "text"
     image = "image"
     audio = "audio"
+
+
+class LegacyDynamicToolSpec(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    description: str
+    input_schema: Annotated[Any, Field(alias="inputSchema")]
+    name: str
 
 
 class ApiKeyLoginAccountParams(BaseModel):
@@ -889,6 +983,17 @@ class ModelListParams(BaseModel):
     cursor: str | None = None
     include_hidden: Annotated[bool | None, Field(alias="includeHidden")] = None
     limit: Annotated[int | None, Field(ge=0)] = None
+
+
+class NamespaceDynamicToolSpec(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    description: str
+    name: str
+    tools: list[FunctionDynamicToolSpec]
+    type: Literal["namespace"]
 
 
 class NetworkAccess(str, Enum):
@@ -1359,7 +1464,6 @@ class McpToolCallThreadItem(BaseModel):
     )
     app_context: Annotated[Any | None, Field(alias="appContext")] = None
     arguments: Any
-    duration_ms: Annotated[int | None, Field(alias="durationMs")] = None
     error: McpToolCallError | None = None
     id: str
     mcp_app_ui: Annotated[Any | None, Field(alias="mcpAppUi")] = None
@@ -1370,6 +1474,24 @@ class McpToolCallThreadItem(BaseModel):
     status: McpToolCallStatus
     tool: str
     type: Literal["mcpToolCall"]
+
+
+class DynamicToolCallThreadItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    arguments: Any
+    content_items: Annotated[
+        list[DynamicToolCallOutputContentItem] | None, Field(alias="contentItems")
+    ] = None
+    duration_ms: Annotated[int | None, Field(alias="durationMs")] = None
+    id: str
+    namespace: str | None = None
+    status: DynamicToolCallStatus
+    success: bool | None = None
+    tool: str
+    type: Literal["dynamicToolCall"]
 
 
 class ThreadListCwdFilter(RootModel[str | list[str]]):
@@ -1722,6 +1844,21 @@ class CodexErrorInfo(RootModel[CodexErrorKind | dict[str, Any]]):
     ]
 
 
+class DynamicToolSpec(
+    RootModel[
+        FunctionDynamicToolSpec
+        | NamespaceDynamicToolSpec
+        | LegacyDynamicToolSpec
+    ]
+):
+    root: Annotated[
+        FunctionDynamicToolSpec | NamespaceDynamicToolSpec | LegacyDynamicToolSpec,
+        Field(
+            description='One entry of `thread/start.dynamicTools`. The two typed shapes are canonical; a list mixes either typed or legacy entries, never both (the server rejects a mix).\n\nDeserialized by its `type`: `"function"`, `"namespace"`, or absent for the legacy shape; any other `type` is an error (an untagged enum would take it for a legacy spec).'
+        ),
+    ]
+
+
 class FileUpdateChange(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1923,6 +2060,13 @@ class ThreadForkParams(BaseModel):
     developer_instructions: Annotated[
         str | None, Field(alias="developerInstructions")
     ] = None
+    dynamic_tools: Annotated[
+        list[DynamicToolSpec] | None,
+        Field(
+            alias="dynamicTools",
+            description="Client-defined tools (experimental: needs `capabilities.experimentalApi`). Only `thread/start` sends them; resumed and forked threads keep the tools they started with.",
+        ),
+    ] = None
     ephemeral: bool | None = None
     exclude_turns: Annotated[bool | None, Field(alias="excludeTurns")] = None
     model: str | None = None
@@ -1971,10 +2115,11 @@ class ThreadItem(
         | ImageViewThreadItem
         | ContextCompactionThreadItem
         | McpToolCallThreadItem
+        | DynamicToolCallThreadItem
     ]
 ):
     root: Annotated[
-        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem | McpToolCallThreadItem,
+        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem | McpToolCallThreadItem | DynamicToolCallThreadItem,
         Field(
             description="One unit of a turn. Every field is emitted (null when absent), as the official runtime does."
         ),
@@ -2022,6 +2167,13 @@ class ThreadResumeParams(BaseModel):
     developer_instructions: Annotated[
         str | None, Field(alias="developerInstructions")
     ] = None
+    dynamic_tools: Annotated[
+        list[DynamicToolSpec] | None,
+        Field(
+            alias="dynamicTools",
+            description="Client-defined tools (experimental: needs `capabilities.experimentalApi`). Only `thread/start` sends them; resumed and forked threads keep the tools they started with.",
+        ),
+    ] = None
     ephemeral: bool | None = None
     exclude_turns: Annotated[bool | None, Field(alias="excludeTurns")] = None
     model: str | None = None
@@ -2053,6 +2205,13 @@ class ThreadStartParams(BaseModel):
     cwd: str | None = None
     developer_instructions: Annotated[
         str | None, Field(alias="developerInstructions")
+    ] = None
+    dynamic_tools: Annotated[
+        list[DynamicToolSpec] | None,
+        Field(
+            alias="dynamicTools",
+            description="Client-defined tools (experimental: needs `capabilities.experimentalApi`). Only `thread/start` sends them; resumed and forked threads keep the tools they started with.",
+        ),
     ] = None
     ephemeral: bool | None = None
     model: str | None = None
