@@ -14,9 +14,9 @@ use crate::background::{self, Control};
 use crate::error::{IoContext, StoreError};
 use crate::handles::{lock, Slots};
 use crate::incremental::reconcile_incremental;
-use crate::reconcile::{rebuild, reconcile};
+use crate::reconcile::{rebuild, reconcile, recreate};
 use crate::types::{BackgroundReconcile, ListPage, ListQuery, ReconcileStats, ThreadRecord};
-use crate::{index, layout, settle};
+use crate::{index, layout, schema, settle};
 
 /// Durable thread store rooted at `$CODEX_HOME`. Cheap to clone; all methods are synchronous
 /// and safe to call concurrently from many threads.
@@ -85,28 +85,19 @@ impl Store {
         let home =
             fs::canonicalize(codex_home).ctx(|| format!("resolve {}", codex_home.display()))?;
         let db_path = home.join(layout::DB_FILE);
-        let (mut conn, mut rebuilt) = match index::open_existing(&db_path) {
-            Ok(conn) => (conn, false),
-            Err(reason) => {
-                if db_path.exists() {
-                    tracing::warn!(path = %db_path.display(), %reason, "rebuilding thread index");
-                }
-                (index::create_fresh(&db_path)?, true)
-            }
-        };
-        let first = if rebuilt {
+        let schema::Opened { mut conn, fresh } = schema::open(&db_path)?;
+        let mut rebuilt = fresh;
+        let first = if fresh {
             reconcile(&mut conn, &home).map(|s| (s, false))
         } else {
             reconcile_fast_or_full(&mut conn, &home)
         };
         let (mut stats, fast) = match first {
             Ok(done) => done,
-            Err(StoreError::Index(e)) => {
-                tracing::warn!(error = %e, "thread index unusable during reconciliation; rebuilding");
-                drop(conn);
-                conn = index::create_fresh(&db_path)?;
+            Err(StoreError::Index(e)) if schema::is_damage(&e) => {
+                tracing::warn!(error = %e, "thread index damaged; rebuilding");
                 rebuilt = true;
-                (reconcile(&mut conn, &home)?, false)
+                (recreate(&mut conn, &db_path, &home)?, false)
             }
             Err(e) => return Err(e),
         };
@@ -138,7 +129,15 @@ impl Store {
         if let Err(e) = settle::settle_ready(&inner.home, &inner.db) {
             tracing::debug!(error = %e, "settling directory stamps failed");
         }
-        match background::spawn(&inner, plan) {
+        let shared = background::Shared {
+            home: inner.home.clone(),
+            db_path: inner.db_path.clone(),
+            db: Arc::clone(&inner.db),
+            slots: Arc::clone(&inner.slots),
+            last_reconcile: Arc::clone(&inner.last_reconcile),
+            ctl: Arc::clone(&inner.background),
+        };
+        match background::spawn(shared, plan) {
             Ok(handle) => *lock(&inner.background_thread) = Some(handle),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot start background reconciliation");
@@ -191,7 +190,7 @@ impl Store {
     pub fn rebuild_index(&self) -> Result<ReconcileStats, StoreError> {
         self.inner.stop_background();
         let mut db = lock(&self.inner.db);
-        let stats = rebuild(&mut db, &self.inner.db_path, &self.inner.home)?;
+        let stats = rebuild(&mut db, &self.inner.home)?;
         *lock(&self.inner.last_reconcile) = stats;
         Ok(stats)
     }

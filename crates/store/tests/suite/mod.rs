@@ -11,3 +11,4 @@ mod reconcile;
 mod robustness;
 mod roundtrip;
 mod scale;
+mod shared_home;
