@@ -418,7 +418,6 @@ fn placeholders(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn list_uses_the_sort_index() {
