@@ -10,5 +10,5 @@ mod names;
 mod reconcile;
 mod robustness;
 mod roundtrip;
-mod scale;
 mod shared_home;
+mod structure;
