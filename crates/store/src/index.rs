@@ -226,15 +226,31 @@ pub(crate) fn file_state(conn: &Connection, id: &str) -> Result<Option<FileState
         .optional()?)
 }
 
-/// What an append changed.
-#[derive(Debug, Clone, Default)]
+/// What one or more appends changed.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct AppendUpdate {
     pub size: i64,
     pub mtime_ns: i64,
     pub next_ordinal: u64,
+    /// First user message among the appended lines (kept only while the row has none).
     pub preview: Option<String>,
     pub event_name: Option<(String, i64)>,
     pub model: Option<String>,
+}
+
+impl AppendUpdate {
+    /// The update of `self` followed by `later`: the file state and the latest name and
+    /// model of `later`, the earliest preview.
+    pub(crate) fn then(self, later: AppendUpdate) -> AppendUpdate {
+        AppendUpdate {
+            size: later.size,
+            mtime_ns: later.mtime_ns,
+            next_ordinal: later.next_ordinal,
+            preview: self.preview.or(later.preview),
+            event_name: later.event_name.or(self.event_name),
+            model: later.model.or(self.model),
+        }
+    }
 }
 
 pub(crate) fn apply_append(
@@ -270,6 +286,16 @@ pub(crate) fn apply_append(
         refresh_name(conn, id)?;
     }
     Ok(())
+}
+
+/// Forgets a deleted thread: its row, its session-index name and its lease.
+pub(crate) fn delete_thread(conn: &mut Connection, id: &str) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    let n = tx.execute("DELETE FROM threads WHERE id = ?1", [id])?;
+    tx.execute("DELETE FROM session_names WHERE id = ?1", [id])?;
+    tx.execute("DELETE FROM leases WHERE thread_id = ?1", [id])?;
+    tx.commit()?;
+    Ok(n)
 }
 
 /// Points a thread at a new location after archive/unarchive.

@@ -4,32 +4,40 @@
 //! the files on every open (directories first, then every file in the background).
 
 mod background;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod cursor;
 mod dir_index;
+mod embedded;
 mod error;
 mod handles;
 mod incremental;
 mod index;
 mod index_paths;
 mod layout;
+mod lease;
 mod lifecycle;
 mod line;
 mod meta;
+mod pending;
 mod reconcile;
 mod schema;
 mod session_index;
 mod settle;
 mod store;
 mod summary;
+mod thread_store;
 mod types;
 mod walk;
 mod write;
 
+pub use embedded::EmbeddedStore;
 pub use error::StoreError;
 pub use store::Store;
+pub use thread_store::{default_lease_owner, StoreFuture, ThreadStore};
 pub use types::{
-    BackgroundReconcile, ListPage, ListQuery, LoadedThread, NewThread, ReconcileStats,
-    RolloutEntry, RolloutLine, SkippedLine, SortKey, ThreadRecord,
+    BackgroundReconcile, Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread,
+    ReconcileStats, RolloutEntry, RolloutLine, SkippedLine, SortKey, ThreadRecord,
 };
 
 #[cfg(test)]
@@ -38,5 +46,11 @@ mod tests {
     fn store_is_clone_send_sync() {
         fn check<T: Clone + Send + Sync + 'static>() {}
         check::<crate::Store>();
+    }
+
+    #[test]
+    fn thread_store_is_object_safe() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<std::sync::Arc<dyn crate::ThreadStore>>();
     }
 }

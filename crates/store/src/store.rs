@@ -14,6 +14,7 @@ use crate::background::{self, Control};
 use crate::error::{IoContext, StoreError};
 use crate::handles::{lock, Slots};
 use crate::incremental::reconcile_incremental;
+use crate::pending::{self, Pending};
 use crate::reconcile::{rebuild, reconcile, recreate};
 use crate::types::{BackgroundReconcile, ListPage, ListQuery, ReconcileStats, ThreadRecord};
 use crate::{index, layout, schema, settle};
@@ -38,6 +39,8 @@ pub(crate) struct Inner {
     pub(crate) last_reconcile: Arc<Mutex<ReconcileStats>>,
     pub(crate) background: Arc<Control>,
     background_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Index updates of appends not yet written (`pending.rs`).
+    pub(crate) pending: Pending,
 }
 
 impl Inner {
@@ -56,6 +59,9 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.stop_background();
+        if let Err(e) = pending::flush_all(&self.pending, &self.db) {
+            tracing::warn!(error = %e, "cannot write pending index updates; the next open re-reads those files");
+        }
     }
 }
 
@@ -123,6 +129,7 @@ impl Store {
                 BackgroundReconcile::NotStarted
             })),
             background_thread: Mutex::new(None),
+            pending: Pending::default(),
         };
         // A long (e.g. cold) reconciliation may have outlived the racy window of the stamps
         // it took; proving them now lets the next open skip those directories.
@@ -180,6 +187,7 @@ impl Store {
     /// that is still running.
     pub fn reconcile(&self) -> Result<ReconcileStats, StoreError> {
         self.inner.stop_background();
+        self.flush()?;
         let mut db = lock(&self.inner.db);
         let stats = reconcile(&mut db, &self.inner.home)?;
         *lock(&self.inner.last_reconcile) = stats;
@@ -189,6 +197,7 @@ impl Store {
     /// Discards the index and rebuilds it from every rollout file.
     pub fn rebuild_index(&self) -> Result<ReconcileStats, StoreError> {
         self.inner.stop_background();
+        self.flush()?;
         let mut db = lock(&self.inner.db);
         let stats = rebuild(&mut db, &self.inner.home)?;
         *lock(&self.inner.last_reconcile) = stats;
@@ -196,6 +205,7 @@ impl Store {
     }
 
     pub fn get(&self, thread_id: &str) -> Result<Option<ThreadRecord>, StoreError> {
+        pending::flush_one(&self.inner.pending, &self.inner.db, thread_id)?;
         let db = lock(&self.inner.db);
         index::get(&db, &self.inner.home, thread_id)
     }
@@ -208,6 +218,7 @@ impl Store {
 
     /// One keyset page of threads (see [`ListQuery`]).
     pub fn list(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
+        self.flush()?;
         let db = lock(&self.inner.db);
         index::list(&db, &self.inner.home, query)
     }

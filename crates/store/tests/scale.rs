@@ -99,6 +99,32 @@ fn scale_100k_threads() {
         creates.push(t.elapsed());
     }
     eprintln!("create_thread next to {n}: median {:?}", median(creates));
+    // A turn's seven appends: index updated once at the end (coalesced) versus after each.
+    for per_append in [false, true] {
+        let mut turns = Vec::new();
+        for turn in 0..40 {
+            let id = format!("scale-new-{}", turn % 50);
+            let t = Instant::now();
+            for i in 0..7 {
+                let entry = codex_store::RolloutEntry::new(
+                    "response_item",
+                    serde_json::json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": format!("turn {turn} item {i}")}]}),
+                );
+                store.append(&id, &[entry]).unwrap();
+                if per_append {
+                    store.flush().unwrap();
+                }
+            }
+            store.flush().unwrap();
+            turns.push(t.elapsed());
+        }
+        let how = if per_append {
+            "index updated per append"
+        } else {
+            "coalesced"
+        };
+        eprintln!("turn of 7 appends, {how}: median {:?}", median(turns));
+    }
     drop(store);
 
     // Another process adds a thread to the big directory: that directory is re-listed.

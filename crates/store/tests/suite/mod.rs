@@ -1,5 +1,6 @@
 //! Test modules plus shared helpers.
 
+mod batching;
 mod concurrency;
 mod durability;
 mod fast_open;
@@ -12,3 +13,4 @@ mod robustness;
 mod roundtrip;
 mod shared_home;
 mod structure;
+mod thread_store;

@@ -51,6 +51,8 @@ fn open_and_write(home: &Path, tag: &str) -> Store {
             .unwrap();
         store.append(&id, &[user_message(&id)]).unwrap();
     }
+    // As at the end of a turn: the coalesced index updates become visible to the others.
+    store.flush().unwrap();
     store
 }
 
