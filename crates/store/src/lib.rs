@@ -4,6 +4,7 @@
 //! the files on every open (directories first, then every file in the background).
 
 mod background;
+mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod cursor;
@@ -31,14 +32,18 @@ mod types;
 mod walk;
 mod write;
 
+pub use config::{BackendKind, ThreadStoreConfig};
 pub use embedded::EmbeddedStore;
 pub use error::StoreError;
+pub use layout::format_timestamp;
 pub use store::Store;
+pub use summary::{digest_entries, EntryDigest};
 pub use thread_store::{default_lease_owner, StoreFuture, ThreadStore};
 pub use types::{
     BackgroundReconcile, Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread,
     ReconcileStats, RolloutEntry, RolloutLine, SkippedLine, SortKey, ThreadRecord,
 };
+pub use write::session_meta_payload;
 
 #[cfg(test)]
 mod tests {

@@ -18,8 +18,9 @@ use crate::summary::{self, Accum, FileSummary, MetaInfo};
 use crate::types::{NewThread, RolloutEntry, RolloutLine, ThreadRecord};
 use crate::{dir_index, layout, line, pending, Store};
 
-/// The `session_meta` payload for a new thread, with the official field names.
-fn meta_payload(new: &NewThread) -> Value {
+/// The `session_meta` payload (first rollout line) for a new thread, with the official
+/// field names; every backend stores the same first line.
+pub fn session_meta_payload(new: &NewThread) -> Value {
     let mut meta = Map::new();
     meta.insert("id".into(), json!(new.id));
     meta.insert("session_id".into(), json!(new.id));
@@ -93,7 +94,7 @@ impl Store {
         let rel = layout::rel_string(&rel_dir.join(&file_name));
         let path = abs_dir.join(&file_name);
 
-        let payload = meta_payload(&new);
+        let payload = session_meta_payload(&new);
         let meta =
             MetaInfo::from_payload(&payload, &file_name).map_err(|reason| StoreError::Corrupt {
                 path: path.clone(),
