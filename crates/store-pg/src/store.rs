@@ -376,19 +376,28 @@ impl PgStore {
 
     async fn set_archived(&self, id: &str, archived: bool) -> Result<ThreadRecord, StoreError> {
         let conn = self.conn().await?;
+        // Only a real change is a write: a no-op must not move the row out of a running
+        // `updated_at` walk (which leaves out rows written after its first page).
         let row = conn
             .query_opt(
                 &format!(
-                    "WITH s AS (UPDATE codex_write_seq SET n = n + 1 RETURNING n)
+                    "WITH s AS (UPDATE codex_write_seq SET n = n + 1
+                         WHERE EXISTS (SELECT 1 FROM codex_threads WHERE id = $1 AND archived <> $2)
+                         RETURNING n)
                      UPDATE codex_threads SET archived = $2, seq = (SELECT n FROM s)
-                     WHERE id = $1 RETURNING {RECORD_COLUMNS}"
+                     WHERE id = $1 AND archived <> $2 RETURNING {RECORD_COLUMNS}"
                 ),
                 &[&id, &archived],
             )
             .await
-            .map_err(|e| db_error("archive", e))?
-            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-        rows::record(&row).map_err(|e| db_error("decode thread", e))
+            .map_err(|e| db_error("archive", e))?;
+        match row {
+            Some(row) => rows::record(&row).map_err(|e| db_error("decode thread", e)),
+            None => {
+                drop(conn);
+                self.require(id).await
+            }
+        }
     }
 
     async fn lease(&self, id: &str, owner: &str, ttl: Duration) -> Result<Lease, StoreError> {

@@ -280,3 +280,152 @@ pub async fn concurrent_creation(stores: &[Arc<dyn ThreadStore>], per_store: usi
         }
     }
 }
+
+/// One step of [`pagination_interleaving`].
+#[derive(Debug, Clone)]
+pub enum PageOp {
+    /// A new thread created at Unix second `created_at` (few distinct values: many ties).
+    Create {
+        created_at: i64,
+    },
+    /// An append to the n-th created thread (modulo their count): moves it in `updated_at` order.
+    Update(usize),
+    Archive(usize),
+    Unarchive(usize),
+    /// Starts walk `walk` (0 or 1) over live threads, abandoning any walk it had.
+    Start {
+        walk: usize,
+        updated: bool,
+        descending: bool,
+        limit: u32,
+    },
+    /// Fetches the next page of walk `walk`, if it is running.
+    Step(usize),
+}
+
+struct Walk {
+    query: ListQuery,
+    seen: Vec<String>,
+    live_at_start: HashSet<String>,
+    /// Threads touched during the walk in a way that may move or hide them.
+    disturbed: HashSet<String>,
+}
+
+impl Walk {
+    /// Every thread is seen at most once; every thread live at the start and not disturbed
+    /// is seen exactly once.
+    fn check(&self) {
+        let seen: HashSet<&String> = self.seen.iter().collect();
+        assert_eq!(seen.len(), self.seen.len(), "listed twice: {:?}", self.seen);
+        for id in &self.live_at_start {
+            if !self.disturbed.contains(id) {
+                assert!(
+                    seen.contains(id),
+                    "{id} skipped by {:?}: {:?}",
+                    self.query,
+                    self.seen
+                );
+            }
+        }
+    }
+}
+
+/// Runs `ops` against `store`: any interleaving of creates, updates, archives and page walks
+/// sees each thread exactly once (issue 13). `tag` keeps ids unique per run.
+pub async fn pagination_interleaving(store: &dyn ThreadStore, tag: &str, ops: &[PageOp]) {
+    let mut ids: Vec<String> = Vec::new();
+    let mut archived: HashSet<String> = HashSet::new();
+    let mut walks: [Option<Walk>; 2] = [None, None];
+    let live = |ids: &Vec<String>, archived: &HashSet<String>| -> HashSet<String> {
+        ids.iter()
+            .filter(|i| !archived.contains(*i))
+            .cloned()
+            .collect()
+    };
+    for op in ops {
+        match op {
+            PageOp::Create { created_at } => {
+                let id = format!("{tag}-{:03}", ids.len());
+                store
+                    .create_thread(new_thread(&id, *created_at))
+                    .await
+                    .unwrap();
+                ids.push(id);
+            }
+            PageOp::Update(n) | PageOp::Archive(n) | PageOp::Unarchive(n) if !ids.is_empty() => {
+                let id = ids[n % ids.len()].clone();
+                match op {
+                    PageOp::Update(_) => {
+                        store.append(&id, vec![agent_output("more")]).await.unwrap();
+                        store.flush(&id).await.unwrap();
+                        for w in walks.iter_mut().flatten() {
+                            if w.query.sort_key == SortKey::UpdatedAt {
+                                w.disturbed.insert(id.clone());
+                            }
+                        }
+                    }
+                    PageOp::Archive(_) => {
+                        store.archive(&id).await.unwrap();
+                        archived.insert(id.clone());
+                        for w in walks.iter_mut().flatten() {
+                            w.disturbed.insert(id.clone());
+                        }
+                    }
+                    _ => {
+                        store.unarchive(&id).await.unwrap();
+                        archived.remove(&id);
+                    }
+                }
+            }
+            PageOp::Update(_) | PageOp::Archive(_) | PageOp::Unarchive(_) => {}
+            PageOp::Start {
+                walk,
+                updated,
+                descending,
+                limit,
+            } => {
+                walks[walk % 2] = Some(Walk {
+                    query: ListQuery {
+                        limit: Some(*limit),
+                        sort_key: if *updated {
+                            SortKey::UpdatedAt
+                        } else {
+                            SortKey::CreatedAt
+                        },
+                        descending: *descending,
+                        ..ListQuery::default()
+                    },
+                    seen: Vec::new(),
+                    live_at_start: live(&ids, &archived),
+                    disturbed: HashSet::new(),
+                });
+            }
+            PageOp::Step(walk) => {
+                let slot = &mut walks[walk % 2];
+                if let Some(w) = slot {
+                    let page = store.list(w.query.clone()).await.unwrap();
+                    w.seen.extend(page.data.into_iter().map(|r| r.id));
+                    match page.next_cursor {
+                        Some(c) => w.query.cursor = Some(c),
+                        None => {
+                            w.check();
+                            *slot = None;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Walks still running are finished without further writes.
+    for w in walks.iter_mut().flatten() {
+        loop {
+            let page = store.list(w.query.clone()).await.unwrap();
+            w.seen.extend(page.data.into_iter().map(|r| r.id));
+            match page.next_cursor {
+                Some(c) => w.query.cursor = Some(c),
+                None => break,
+            }
+        }
+        w.check();
+    }
+}

@@ -1,6 +1,7 @@
 //! Test modules plus the per-test database helper.
 
 mod conformance;
+mod pagination_props;
 mod scale;
 
 use std::sync::atomic::{AtomicU32, Ordering};

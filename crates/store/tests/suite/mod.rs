@@ -8,6 +8,7 @@ mod helpers;
 mod lifecycle;
 mod listing;
 mod names;
+mod pagination_props;
 mod reconcile;
 mod robustness;
 mod roundtrip;
