@@ -2,6 +2,24 @@
 //! (JSONL, compatible with the official binary) are the source of truth; a SQLite index
 //! (`state_index.sqlite`) answers lookups and paginated listings and is reconciled with
 //! the files on every open (directories first, then every file in the background).
+//!
+//! For the runtime: use the async, object-safe [`ThreadStore`] trait (`thread_store.rs`),
+//! implemented here by [`EmbeddedStore`] (`embedded.rs`: lazy open that retries, work on the
+//! blocking pool) and by `codex_store_pg::PgStore`; `codex_store_pg::open_thread_store` picks
+//! one from [`ThreadStoreConfig`] (`config.rs`, the `[thread_store]` table). The synchronous
+//! [`Store`] underneath:
+//! - `store.rs` opens (via `schema.rs`: safe for several processes at once), looks up, lists;
+//!   `write.rs` creates, forks, appends (index updates coalesced in `pending.rs`), syncs;
+//!   `lifecycle.rs` loads, pages lines, names, archives, deletes; `lease.rs` turn leases.
+//! - The index: `index.rs` (rows, names, keyset `list` with `cursor.rs`), `index_paths.rs`,
+//!   `dir_index.rs` (directory stamps), `meta.rs` (facts about the index).
+//! - Reconciliation with the files: `reconcile.rs` (full), `incremental.rs` (directory
+//!   stamps), `background.rs` (per-file pass after open), `settle.rs`, `walk.rs`.
+//! - Rollout format: `layout.rs` (paths, names), `line.rs`, `summary.rs` (what the index
+//!   derives from lines), `session_index.rs` (the shared name log).
+//!
+//! A new store operation goes on the trait, then on both backends, with a check in
+//! `conformance.rs` (feature `conformance`) that both backends' tests run.
 
 mod background;
 mod config;
