@@ -15,7 +15,7 @@
 //! stops and joins it within one short batch.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -26,8 +26,7 @@ use crate::error::StoreError;
 use crate::handles::{lock, Slot, Slots};
 use crate::index;
 use crate::index_paths::{self, PathRow};
-use crate::reconcile::{apply_scan, rebuild};
-use crate::store::Inner;
+use crate::reconcile::{apply_scan, recreate, stat_of};
 use crate::types::{BackgroundReconcile, ReconcileStats};
 use crate::walk::{self, DiskFile};
 use crate::{settle, summary};
@@ -102,14 +101,14 @@ impl Control {
     }
 }
 
-/// What the thread shares with the store.
-struct Shared {
-    home: PathBuf,
-    db_path: PathBuf,
-    db: Arc<Mutex<Connection>>,
-    slots: Arc<Slots>,
-    last_reconcile: Arc<Mutex<ReconcileStats>>,
-    ctl: Arc<Control>,
+/// What the thread shares with the store (which builds it).
+pub(crate) struct Shared {
+    pub home: PathBuf,
+    pub db_path: PathBuf,
+    pub db: Arc<Mutex<Connection>>,
+    pub slots: Arc<Slots>,
+    pub last_reconcile: Arc<Mutex<ReconcileStats>>,
+    pub ctl: Arc<Control>,
 }
 
 /// What the thread has to do besides settling directory stamps.
@@ -127,15 +126,7 @@ impl Plan {
 }
 
 /// Starts the thread.
-pub(crate) fn spawn(inner: &Inner, plan: Plan) -> std::io::Result<std::thread::JoinHandle<()>> {
-    let shared = Shared {
-        home: inner.home.clone(),
-        db_path: inner.db_path.clone(),
-        db: Arc::clone(&inner.db),
-        slots: Arc::clone(&inner.slots),
-        last_reconcile: Arc::clone(&inner.last_reconcile),
-        ctl: Arc::clone(&inner.background),
-    };
+pub(crate) fn spawn(shared: Shared, plan: Plan) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("codex-store-reconcile".to_string())
         .spawn(move || {
@@ -186,7 +177,7 @@ fn pass(shared: &Shared, plan: Plan) -> Result<Option<ReconcileStats>, StoreErro
             }
             tracing::warn!(path = %shared.db_path.display(), %reason, "rebuilding thread index");
             let mut db = lock(&shared.db);
-            let stats = rebuild(&mut db, &shared.db_path, &shared.home)?;
+            let stats = recreate(&mut db, &shared.db_path, &shared.home)?;
             *lock(&shared.last_reconcile) = stats;
             return Ok(Some(stats));
         }
@@ -253,14 +244,6 @@ fn per_file_pass(
 /// takes the index lock: the documented order.
 fn lock_slots(slots: &Slots, ids: BTreeSet<&str>) -> Vec<Arc<Mutex<Slot>>> {
     ids.into_iter().map(|id| slots.slot(id)).collect()
-}
-
-fn stat_of(path: &Path) -> Option<(i64, i64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((
-        i64::try_from(meta.len()).unwrap_or(i64::MAX),
-        crate::layout::mtime_ns(&meta),
-    ))
 }
 
 fn commit_changed(

@@ -1,4 +1,4 @@
-//! Directory stamps recorded in the index (`dirs` table): for each directory, what it looked
+//! Directory stamps recorded in the index (`dirs` table, created in `schema.rs`): for each directory, what it looked
 //! like when the index last matched its listing. An open trusts an unchanged directory
 //! (see `incremental.rs`) only when the whole tree was recorded once (`dirs_complete`).
 
@@ -8,16 +8,7 @@ use rusqlite::{params, Connection};
 
 use crate::error::StoreError;
 use crate::walk::DirStamp;
-use crate::{index, index_paths};
-
-/// Created on fresh indexes and added to older ones when they are opened.
-pub(crate) const DIRS_TABLE: &str = "
-CREATE TABLE IF NOT EXISTS dirs (
-    rel TEXT PRIMARY KEY NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    ino INTEGER NOT NULL,
-    seen_ns INTEGER NOT NULL
-);";
+use crate::{index_paths, meta};
 
 const COMPLETE_KEY: &str = "dirs_complete";
 
@@ -63,12 +54,12 @@ pub(crate) fn replace_all(
     for (rel, stamp) in dirs {
         put(conn, rel, stamp)?;
     }
-    index::meta_set(conn, COMPLETE_KEY, "1")
+    meta::set(conn, COMPLETE_KEY, "1")
 }
 
 /// Whether a full walk recorded the tree (older indexes and fresh ones have not).
 pub(crate) fn is_complete(conn: &Connection) -> Result<bool, StoreError> {
-    Ok(index::meta_get(conn, COMPLETE_KEY)?.as_deref() == Some("1"))
+    Ok(meta::get(conn, COMPLETE_KEY)?.as_deref() == Some("1"))
 }
 
 /// After this process created `rel_dir` (or may have): records it and its ancestors as

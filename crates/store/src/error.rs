@@ -33,6 +33,23 @@ pub enum StoreError {
     /// A payload could not be serialized to JSON.
     #[error("serialization failed: {0}")]
     Serialize(#[from] serde_json::Error),
+    /// The store could not be opened or reached (yet); the next call tries again.
+    #[error("thread store unavailable: {0}")]
+    Unavailable(String),
+    /// Another server owns the thread's turn lease until it expires.
+    #[error("thread {thread_id} has a running turn owned by {owner} (lease expires at {expires_at_ms} ms since the epoch)")]
+    Leased {
+        thread_id: String,
+        owner: String,
+        expires_at_ms: i64,
+    },
+    /// A database backend other than the embedded index failed.
+    #[error("{context}: {source}")]
+    Backend {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl StoreError {

@@ -1,4 +1,4 @@
-//! The SQLite index (`state_index.sqlite`): schema, version/integrity checks, row upserts,
+//! The SQLite index (`state_index.sqlite`; schema in `schema.rs`): integrity check, row upserts,
 //! name resolution between the rollout and `session_index.jsonl`, and keyset-paginated listing.
 
 use std::collections::HashMap;
@@ -8,124 +8,21 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde_json::Value;
 
 use crate::cursor;
-use crate::dir_index;
 use crate::error::StoreError;
 use crate::layout;
 use crate::session_index::Names;
 use crate::summary::FileSummary;
 use crate::types::{ListPage, ListQuery, SortKey, ThreadRecord};
 
-/// Bumped whenever the schema changes; a mismatch triggers a rebuild from the files.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
-
-const SCHEMA: &str = "
-CREATE TABLE threads (
-    id TEXT PRIMARY KEY NOT NULL,
-    rel_path TEXT NOT NULL,
-    archived INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    cwd TEXT NOT NULL,
-    model_provider TEXT NOT NULL,
-    model TEXT,
-    source TEXT NOT NULL,
-    cli_version TEXT NOT NULL,
-    originator TEXT NOT NULL,
-    forked_from_id TEXT,
-    preview TEXT NOT NULL,
-    preview_lc TEXT NOT NULL,
-    event_name TEXT,
-    event_name_at INTEGER,
-    name TEXT,
-    name_lc TEXT NOT NULL,
-    file_size INTEGER NOT NULL,
-    file_mtime_ns INTEGER NOT NULL,
-    next_ordinal INTEGER NOT NULL,
-    -- Write sequence: bumped on every change of the row's file (see `list`).
-    seq INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX threads_by_path ON threads(rel_path);
-CREATE INDEX threads_by_created ON threads(archived, created_at, id);
-CREATE INDEX threads_by_updated ON threads(archived, updated_at, id);
--- Source of `threads.seq`; a counter (not MAX(seq)) so deleted rows never free a value.
-CREATE TABLE write_seq (n INTEGER NOT NULL);
-INSERT INTO write_seq (n) VALUES (0);
-CREATE TABLE session_names (
-    id TEXT PRIMARY KEY NOT NULL,
-    name TEXT NOT NULL,
-    at_ms INTEGER NOT NULL
-);
-CREATE TABLE store_meta (
-    key TEXT PRIMARY KEY NOT NULL,
-    value TEXT NOT NULL
-);
-";
-
 const RECORD_COLUMNS: &str =
     "id, rel_path, archived, created_at, updated_at, cwd, model_provider, \
      model, source, cli_version, originator, name, preview, forked_from_id";
 
-fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // 32 MiB page cache: a cold rebuild of 100k rows is several times faster with it.
-    conn.pragma_update(None, "cache_size", -32768)?;
-    Ok(())
-}
-
-/// Opens an existing index if it is present and of the current schema version; otherwise
-/// returns why it must be rebuilt. The full integrity check ([`integrity_problem`]) reads the
-/// whole file (~60 ms at 100k threads), so `open` leaves it to the background thread.
-pub(crate) fn open_existing(path: &Path) -> Result<Connection, String> {
-    if !path.exists() {
-        return Err("index missing".to_string());
-    }
-    let check = || -> Result<Result<Connection, String>, rusqlite::Error> {
-        let conn = Connection::open(path)?;
-        configure(&conn)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version != SCHEMA_VERSION {
-            return Ok(Err(format!(
-                "schema version {version}, expected {SCHEMA_VERSION}"
-            )));
-        }
-        // Indexes written before directory stamps existed lack the table; an empty one
-        // just means the next reconciliation walks everything.
-        conn.execute_batch(dir_index::DIRS_TABLE)?;
-        Ok(Ok(conn))
-    };
-    check().map_err(|e| e.to_string())?
-}
-
-/// `PRAGMA quick_check`: `Some(reason)` when the index is damaged.
+/// `PRAGMA quick_check`: `Some(reason)` when the index is damaged. It reads the whole file
+/// (~60 ms at 100k threads), so `open` leaves it to the background thread.
 pub(crate) fn integrity_problem(conn: &Connection) -> Result<Option<String>, StoreError> {
     let verdict: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
     Ok((verdict != "ok").then(|| format!("integrity check failed: {verdict}")))
-}
-
-/// Deletes any old index files and creates an empty index of the current schema.
-pub(crate) fn create_fresh(path: &Path) -> Result<Connection, StoreError> {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        match std::fs::remove_file(&p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(StoreError::io(
-                    format!("remove {}", Path::new(&p).display()),
-                    e,
-                ))
-            }
-        }
-    }
-    let conn = Connection::open(path)?;
-    configure(&conn)?;
-    conn.execute_batch(SCHEMA)?;
-    conn.execute_batch(dir_index::DIRS_TABLE)?;
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-    Ok(conn)
 }
 
 /// Index row derived from a scanned (or freshly written) file.
@@ -289,23 +186,6 @@ pub(crate) fn reload_session_names(conn: &Connection, names: &Names) -> Result<(
     Ok(())
 }
 
-pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .query_row("SELECT value FROM store_meta WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
-        .optional()?)
-}
-
-pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO store_meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
-}
-
 /// `rel_path -> (size, mtime_ns)` for every indexed file.
 pub(crate) fn file_states(conn: &Connection) -> Result<HashMap<String, (i64, i64)>, StoreError> {
     let mut stmt = conn.prepare("SELECT rel_path, file_size, file_mtime_ns FROM threads")?;
@@ -346,15 +226,31 @@ pub(crate) fn file_state(conn: &Connection, id: &str) -> Result<Option<FileState
         .optional()?)
 }
 
-/// What an append changed.
-#[derive(Debug, Clone, Default)]
+/// What one or more appends changed.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct AppendUpdate {
     pub size: i64,
     pub mtime_ns: i64,
     pub next_ordinal: u64,
+    /// First user message among the appended lines (kept only while the row has none).
     pub preview: Option<String>,
     pub event_name: Option<(String, i64)>,
     pub model: Option<String>,
+}
+
+impl AppendUpdate {
+    /// The update of `self` followed by `later`: the file state and the latest name and
+    /// model of `later`, the earliest preview.
+    pub(crate) fn then(self, later: AppendUpdate) -> AppendUpdate {
+        AppendUpdate {
+            size: later.size,
+            mtime_ns: later.mtime_ns,
+            next_ordinal: later.next_ordinal,
+            preview: self.preview.or(later.preview),
+            event_name: later.event_name.or(self.event_name),
+            model: later.model.or(self.model),
+        }
+    }
 }
 
 pub(crate) fn apply_append(
@@ -390,6 +286,16 @@ pub(crate) fn apply_append(
         refresh_name(conn, id)?;
     }
     Ok(())
+}
+
+/// Forgets a deleted thread: its row, its session-index name and its lease.
+pub(crate) fn delete_thread(conn: &mut Connection, id: &str) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    let n = tx.execute("DELETE FROM threads WHERE id = ?1", [id])?;
+    tx.execute("DELETE FROM session_names WHERE id = ?1", [id])?;
+    tx.execute("DELETE FROM leases WHERE thread_id = ?1", [id])?;
+    tx.commit()?;
+    Ok(n)
 }
 
 /// Points a thread at a new location after archive/unarchive.
@@ -538,12 +444,13 @@ fn placeholders(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn list_uses_the_sort_index() {
         let dir = tempfile::tempdir().unwrap();
-        let conn = create_fresh(&dir.path().join("db.sqlite")).unwrap();
+        let conn = crate::schema::open(&dir.path().join("db.sqlite"))
+            .unwrap()
+            .conn;
         for (column, index) in [
             ("created_at", "threads_by_created"),
             ("updated_at", "threads_by_updated"),

@@ -65,7 +65,7 @@ pub(crate) fn is_rollout_file_name(name: &str) -> bool {
 }
 
 /// UTC timestamp in the rollout format `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub(crate) fn format_timestamp(t: DateTime<Utc>) -> String {
+pub fn format_timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 

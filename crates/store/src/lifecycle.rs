@@ -1,4 +1,5 @@
-//! Reading a whole thread back, naming, and archive/unarchive (crash-safe renames).
+//! Reading a thread back (whole or by pages), naming, archive/unarchive (crash-safe
+//! renames) and deletion.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +8,7 @@ use serde_json::json;
 
 use crate::error::{IoContext, StoreError};
 use crate::handles::lock;
-use crate::types::{LoadedThread, RolloutEntry, SkippedLine, ThreadRecord};
+use crate::types::{LinePage, LoadedThread, RolloutEntry, SkippedLine, ThreadRecord};
 use crate::{dir_index, index, layout, line, session_index, summary, Store};
 
 impl Store {
@@ -38,6 +39,53 @@ impl Store {
             lines,
             skipped,
         })
+    }
+
+    /// Up to `limit` lines of the thread's rollout starting at line `from` (0-based, counting
+    /// parsable lines only, as `load` returns them).
+    pub fn read_lines(
+        &self,
+        thread_id: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<LinePage, StoreError> {
+        let loaded = self.load(thread_id)?;
+        let from = usize::try_from(from).unwrap_or(usize::MAX);
+        let total = loaded.lines.len();
+        let lines: Vec<_> = loaded.lines.into_iter().skip(from).take(limit).collect();
+        let end = from.saturating_add(lines.len());
+        Ok(LinePage {
+            lines,
+            next: (end < total).then(|| u64::try_from(end).unwrap_or(u64::MAX)),
+        })
+    }
+
+    /// Deletes a thread: its rollout file (live or archived) and everything the index
+    /// knows about it. The name log `session_index.jsonl` is append-only and keeps its
+    /// entries, which name no thread any more.
+    pub fn delete(&self, thread_id: &str) -> Result<(), StoreError> {
+        let slot = self.inner.slots.slot(thread_id);
+        let mut slot = lock(&slot);
+        let record = self.require(thread_id)?;
+        // Close our append handle first: a later append must find the thread gone.
+        slot.open = None;
+        self.inner.pending.take(thread_id);
+        match std::fs::remove_file(&record.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StoreError::io(
+                    format!("remove {}", record.path.display()),
+                    e,
+                ))
+            }
+        }
+        if let Some(dir) = record.path.parent() {
+            layout::sync_dir(dir)?;
+        }
+        let mut db = lock(&self.inner.db);
+        index::delete_thread(&mut db, thread_id)?;
+        Ok(())
     }
 
     /// Names a thread: appends to `session_index.jsonl` and a `thread_name_updated` event to

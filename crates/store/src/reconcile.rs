@@ -14,7 +14,7 @@ use crate::index::{self, Row};
 use crate::summary::{FileSummary, ScanError};
 use crate::types::ReconcileStats;
 use crate::walk::{self, DirStamp, DiskFile};
-use crate::{dir_index, session_index, summary};
+use crate::{dir_index, meta, schema, session_index, summary};
 
 /// Files scanned per batch (bounds the summaries held in memory at once).
 const SCAN_BATCH: usize = 4096;
@@ -23,7 +23,9 @@ const SESSION_INDEX_STATE_KEY: &str = "session_index_state";
 
 pub(crate) fn reconcile(conn: &mut Connection, home: &Path) -> Result<ReconcileStats, StoreError> {
     let disk = walk::walk(home, &|| false);
-    let known = index::file_states(conn)?;
+    // Read the rows under the write lock: another process may have added some since the walk.
+    let tx = conn.transaction()?;
+    let known = index::file_states(&tx)?;
     let mut stats = ReconcileStats {
         files_seen: disk.files.len(),
         files_statted: disk.files.len(),
@@ -31,10 +33,10 @@ pub(crate) fn reconcile(conn: &mut Connection, home: &Path) -> Result<ReconcileS
         dirs_rescanned: disk.dirs.len(),
         ..ReconcileStats::default()
     };
-    let tx = conn.transaction()?;
     let on_disk: HashSet<&str> = disk.files.iter().map(|f| f.rel.as_str()).collect();
     for rel in known.keys() {
-        if !on_disk.contains(rel.as_str()) {
+        // Not seen by the walk, but maybe created (and indexed) by another process after it.
+        if !on_disk.contains(rel.as_str()) && !exists(&home.join(rel)) {
             stats.removed += index::delete_path(&tx, rel)?;
         }
     }
@@ -51,15 +53,22 @@ pub(crate) fn reconcile(conn: &mut Connection, home: &Path) -> Result<ReconcileS
     Ok(stats)
 }
 
-/// Replaces the index with a fresh one built from every rollout file.
-pub(crate) fn rebuild(
+/// Empties the index (in place: other processes keep a valid file) and rebuilds it from
+/// every rollout file.
+pub(crate) fn rebuild(conn: &mut Connection, home: &Path) -> Result<ReconcileStats, StoreError> {
+    schema::reset_in_place(conn)?;
+    let mut stats = reconcile(conn, home)?;
+    stats.rebuilt = true;
+    Ok(stats)
+}
+
+/// For a damaged index file: replaces the file and rebuilds it from every rollout file.
+pub(crate) fn recreate(
     conn: &mut Connection,
     db_path: &Path,
     home: &Path,
 ) -> Result<ReconcileStats, StoreError> {
-    // Close the old connection before deleting its files.
-    drop(std::mem::replace(conn, Connection::open_in_memory()?));
-    *conn = index::create_fresh(db_path)?;
+    schema::recreate(conn, db_path)?;
     let mut stats = reconcile(conn, home)?;
     stats.rebuilt = true;
     Ok(stats)
@@ -83,12 +92,33 @@ pub(crate) fn apply_changed(
     for batch in changed.chunks(SCAN_BATCH) {
         let scanned_all = scan_parallel(home, batch);
         for (file, scanned) in batch.iter().zip(scanned_all) {
+            // Changed since it was listed (another process appending, say): its writer keeps
+            // its row current; recording the listed state would set it back. The directory
+            // stays unchecked so the next open looks again.
+            if stat_of(&home.join(&file.rel)) != Some((file.size, file.mtime_ns)) {
+                unread.insert(parent_dir(&file.rel).to_string());
+                continue;
+            }
             if !apply_scan(conn, home, file, scanned, stats)? {
                 unread.insert(parent_dir(&file.rel).to_string());
             }
         }
     }
     Ok(unread)
+}
+
+/// Size and mtime of a file, `None` when it cannot be stat'ed.
+pub(crate) fn stat_of(path: &Path) -> Option<(i64, i64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((
+        i64::try_from(meta.len()).unwrap_or(i64::MAX),
+        crate::layout::mtime_ns(&meta),
+    ))
+}
+
+/// Absent only when the file system says so; an error is not proof of absence.
+fn exists(path: &Path) -> bool {
+    !matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
 }
 
 fn parent_dir(rel: &str) -> &str {
@@ -180,10 +210,10 @@ fn keeps_other_file(
 pub(crate) fn sync_session_names(conn: &Connection, home: &Path) -> Result<(), StoreError> {
     let (size, mtime) = session_index::state(home);
     let state = format!("{size}:{mtime}");
-    if index::meta_get(conn, SESSION_INDEX_STATE_KEY)?.as_deref() != Some(state.as_str()) {
+    if meta::get(conn, SESSION_INDEX_STATE_KEY)?.as_deref() != Some(state.as_str()) {
         let names = session_index::read_all(home)?;
         index::reload_session_names(conn, &names)?;
-        index::meta_set(conn, SESSION_INDEX_STATE_KEY, &state)?;
+        meta::set(conn, SESSION_INDEX_STATE_KEY, &state)?;
     }
     Ok(())
 }
@@ -244,19 +274,20 @@ mod tests {
         std::fs::create_dir_all(home.join(dir)).unwrap();
         let rel = format!("{dir}/rollout-2025-01-01T10-00-00-t1.jsonl");
         std::fs::write(home.join(&rel), format!("{META}\n")).unwrap();
-        let mut conn = index::create_fresh(&home.join("db.sqlite")).unwrap();
+        let mut conn = crate::schema::open(&home.join("db.sqlite")).unwrap().conn;
         reconcile(&mut conn, home).unwrap();
         assert!(index::file_state(&conn, "t1").unwrap().is_some());
         let mut stats = ReconcileStats::default();
 
         // An I/O error (here: the file vanished between listing and reading) keeps the row
         // and reports the directory as not checked.
+        let (size, mtime_ns) = stat_of(&home.join(&rel)).unwrap();
         let moved = home.join("elsewhere.jsonl");
         std::fs::rename(home.join(&rel), &moved).unwrap();
-        let file = DiskFile {
+        let mut file = DiskFile {
             rel: rel.clone(),
-            size: 1,
-            mtime_ns: 1,
+            size: size + 1,
+            mtime_ns,
         };
         let unread = apply_changed(&conn, home, &[&file], &mut stats).unwrap();
         assert_eq!(
@@ -276,6 +307,7 @@ mod tests {
         // Bad content, by contrast, drops the row.
         std::fs::rename(&moved, home.join(&rel)).unwrap();
         std::fs::write(home.join(&rel), "not json\n").unwrap();
+        (file.size, file.mtime_ns) = stat_of(&home.join(&rel)).unwrap();
         let unread = apply_changed(&conn, home, &[&file], &mut stats).unwrap();
         assert!(unread.is_empty());
         assert!(index::file_state(&conn, "t1").unwrap().is_none());

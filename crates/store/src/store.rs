@@ -14,9 +14,10 @@ use crate::background::{self, Control};
 use crate::error::{IoContext, StoreError};
 use crate::handles::{lock, Slots};
 use crate::incremental::reconcile_incremental;
-use crate::reconcile::{rebuild, reconcile};
+use crate::pending::{self, Pending};
+use crate::reconcile::{rebuild, reconcile, recreate};
 use crate::types::{BackgroundReconcile, ListPage, ListQuery, ReconcileStats, ThreadRecord};
-use crate::{index, layout, settle};
+use crate::{index, layout, schema, settle};
 
 /// Durable thread store rooted at `$CODEX_HOME`. Cheap to clone; all methods are synchronous
 /// and safe to call concurrently from many threads.
@@ -38,6 +39,8 @@ pub(crate) struct Inner {
     pub(crate) last_reconcile: Arc<Mutex<ReconcileStats>>,
     pub(crate) background: Arc<Control>,
     background_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Index updates of appends not yet written (`pending.rs`).
+    pub(crate) pending: Pending,
 }
 
 impl Inner {
@@ -56,6 +59,9 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.stop_background();
+        if let Err(e) = pending::flush_all(&self.pending, &self.db) {
+            tracing::warn!(error = %e, "cannot write pending index updates; the next open re-reads those files");
+        }
     }
 }
 
@@ -85,28 +91,19 @@ impl Store {
         let home =
             fs::canonicalize(codex_home).ctx(|| format!("resolve {}", codex_home.display()))?;
         let db_path = home.join(layout::DB_FILE);
-        let (mut conn, mut rebuilt) = match index::open_existing(&db_path) {
-            Ok(conn) => (conn, false),
-            Err(reason) => {
-                if db_path.exists() {
-                    tracing::warn!(path = %db_path.display(), %reason, "rebuilding thread index");
-                }
-                (index::create_fresh(&db_path)?, true)
-            }
-        };
-        let first = if rebuilt {
+        let schema::Opened { mut conn, fresh } = schema::open(&db_path)?;
+        let mut rebuilt = fresh;
+        let first = if fresh {
             reconcile(&mut conn, &home).map(|s| (s, false))
         } else {
             reconcile_fast_or_full(&mut conn, &home)
         };
         let (mut stats, fast) = match first {
             Ok(done) => done,
-            Err(StoreError::Index(e)) => {
-                tracing::warn!(error = %e, "thread index unusable during reconciliation; rebuilding");
-                drop(conn);
-                conn = index::create_fresh(&db_path)?;
+            Err(StoreError::Index(e)) if schema::is_damage(&e) => {
+                tracing::warn!(error = %e, "thread index damaged; rebuilding");
                 rebuilt = true;
-                (reconcile(&mut conn, &home)?, false)
+                (recreate(&mut conn, &db_path, &home)?, false)
             }
             Err(e) => return Err(e),
         };
@@ -132,13 +129,22 @@ impl Store {
                 BackgroundReconcile::NotStarted
             })),
             background_thread: Mutex::new(None),
+            pending: Pending::default(),
         };
         // A long (e.g. cold) reconciliation may have outlived the racy window of the stamps
         // it took; proving them now lets the next open skip those directories.
         if let Err(e) = settle::settle_ready(&inner.home, &inner.db) {
             tracing::debug!(error = %e, "settling directory stamps failed");
         }
-        match background::spawn(&inner, plan) {
+        let shared = background::Shared {
+            home: inner.home.clone(),
+            db_path: inner.db_path.clone(),
+            db: Arc::clone(&inner.db),
+            slots: Arc::clone(&inner.slots),
+            last_reconcile: Arc::clone(&inner.last_reconcile),
+            ctl: Arc::clone(&inner.background),
+        };
+        match background::spawn(shared, plan) {
             Ok(handle) => *lock(&inner.background_thread) = Some(handle),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot start background reconciliation");
@@ -181,6 +187,7 @@ impl Store {
     /// that is still running.
     pub fn reconcile(&self) -> Result<ReconcileStats, StoreError> {
         self.inner.stop_background();
+        self.flush()?;
         let mut db = lock(&self.inner.db);
         let stats = reconcile(&mut db, &self.inner.home)?;
         *lock(&self.inner.last_reconcile) = stats;
@@ -190,13 +197,15 @@ impl Store {
     /// Discards the index and rebuilds it from every rollout file.
     pub fn rebuild_index(&self) -> Result<ReconcileStats, StoreError> {
         self.inner.stop_background();
+        self.flush()?;
         let mut db = lock(&self.inner.db);
-        let stats = rebuild(&mut db, &self.inner.db_path, &self.inner.home)?;
+        let stats = rebuild(&mut db, &self.inner.home)?;
         *lock(&self.inner.last_reconcile) = stats;
         Ok(stats)
     }
 
     pub fn get(&self, thread_id: &str) -> Result<Option<ThreadRecord>, StoreError> {
+        pending::flush_one(&self.inner.pending, &self.inner.db, thread_id)?;
         let db = lock(&self.inner.db);
         index::get(&db, &self.inner.home, thread_id)
     }
@@ -209,6 +218,7 @@ impl Store {
 
     /// One keyset page of threads (see [`ListQuery`]).
     pub fn list(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
+        self.flush()?;
         let db = lock(&self.inner.db);
         index::list(&db, &self.inner.home, query)
     }

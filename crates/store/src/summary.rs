@@ -142,6 +142,31 @@ impl Accum {
     }
 }
 
+/// Listing metadata carried by a run of rollout lines: what any backend derives from the
+/// lines it stores, by the same rules as the embedded index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntryDigest {
+    /// Text of the first user message among the lines.
+    pub preview: Option<String>,
+    /// The latest `thread_name_updated` name.
+    pub name: Option<String>,
+    /// The latest `turn_context` model.
+    pub model: Option<String>,
+}
+
+/// Digest of lines given as `(type, payload)` in file order.
+pub fn digest_entries<'a>(lines: impl IntoIterator<Item = (&'a str, &'a Value)>) -> EntryDigest {
+    let mut accum = Accum::default();
+    for (kind, payload) in lines {
+        accum.observe(None, kind, "", payload);
+    }
+    EntryDigest {
+        preview: accum.preview,
+        name: accum.event_name.map(|(name, _)| name),
+        model: accum.model,
+    }
+}
+
 /// Cheap first pass over a line: only the envelope, the payload is skipped unparsed.
 #[derive(Deserialize)]
 struct Head {

@@ -177,3 +177,22 @@ pub enum BackgroundReconcile {
     /// Stopped by an error (also logged); the index is as correct as before the pass.
     Failed(String),
 }
+
+/// A thread's turn lease: while it is unexpired, only `owner` may run a turn on the thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub thread_id: String,
+    pub owner: String,
+    /// Unix milliseconds (the embedded store: this host's clock; PostgreSQL: the server's).
+    pub expires_at_ms: i64,
+    /// The previous owner whose expired lease this one replaced.
+    pub taken_over_from: Option<String>,
+}
+
+/// A page of a thread's rollout lines, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinePage {
+    pub lines: Vec<RolloutLine>,
+    /// Position to pass as `from` for the next page; `None` after the last line.
+    pub next: Option<u64>,
+}

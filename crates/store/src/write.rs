@@ -1,4 +1,5 @@
-//! Writing rollout files: thread creation (and fork), appends with per-file ordinals, and sync.
+//! Writing rollout files: thread creation (and fork), appends with per-file ordinals (their
+//! index updates coalesced in `pending.rs`), flush and sync.
 //! Every batch of lines goes out in a single `write(2)` on an `O_APPEND` handle, so once
 //! `append` returns the data is in the kernel and survives the process being killed.
 
@@ -15,10 +16,11 @@ use crate::handles::{lock, OpenFile, Slot};
 use crate::index::{self, AppendUpdate, Row};
 use crate::summary::{self, Accum, FileSummary, MetaInfo};
 use crate::types::{NewThread, RolloutEntry, RolloutLine, ThreadRecord};
-use crate::{dir_index, layout, line, Store};
+use crate::{dir_index, layout, line, pending, Store};
 
-/// The `session_meta` payload for a new thread, with the official field names.
-fn meta_payload(new: &NewThread) -> Value {
+/// The `session_meta` payload (first rollout line) for a new thread, with the official
+/// field names; every backend stores the same first line.
+pub fn session_meta_payload(new: &NewThread) -> Value {
     let mut meta = Map::new();
     meta.insert("id".into(), json!(new.id));
     meta.insert("session_id".into(), json!(new.id));
@@ -92,7 +94,7 @@ impl Store {
         let rel = layout::rel_string(&rel_dir.join(&file_name));
         let path = abs_dir.join(&file_name);
 
-        let payload = meta_payload(&new);
+        let payload = session_meta_payload(&new);
         let meta =
             MetaInfo::from_payload(&payload, &file_name).map_err(|reason| StoreError::Corrupt {
                 path: path.clone(),
@@ -153,7 +155,8 @@ impl Store {
     }
 
     /// Appends lines `{"timestamp","ordinal","type","payload"}` (ordinals continue the file's)
-    /// in one `write(2)`, then updates the index (updated_at, preview, name, model).
+    /// in one `write(2)`. The index update (updated_at, preview, name, model) is coalesced
+    /// with the thread's other appends and written before the next read of the index.
     pub fn append(&self, thread_id: &str, lines: &[RolloutEntry]) -> Result<(), StoreError> {
         let slot = self.inner.slots.slot(thread_id);
         let mut slot = lock(&slot);
@@ -222,18 +225,33 @@ impl Store {
             event_name: accum.event_name,
             model: accum.model,
         };
-        let db = lock(&self.inner.db);
-        index::apply_append(&db, thread_id, &update)
+        if self.inner.pending.merge(thread_id, update) {
+            pending::flush_one(&self.inner.pending, &self.inner.db, thread_id)?;
+        }
+        Ok(())
     }
 
-    /// `fdatasync` of the thread's rollout file.
+    /// Writes the index updates of earlier appends that are still pending (see
+    /// `pending.rs`): call at the end of a turn so other processes sharing the index see it.
+    /// Reads in this process never need it.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        pending::flush_all(&self.inner.pending, &self.inner.db)
+    }
+
+    /// `flush` for one thread.
+    pub fn flush_thread(&self, thread_id: &str) -> Result<(), StoreError> {
+        pending::flush_one(&self.inner.pending, &self.inner.db, thread_id)
+    }
+
+    /// `fdatasync` of the thread's rollout file, and its pending index update.
     pub fn sync(&self, thread_id: &str) -> Result<(), StoreError> {
         let slot = self.inner.slots.slot(thread_id);
         let mut slot = lock(&slot);
         let open = self.ensure_open(thread_id, &mut slot)?;
         open.file
             .sync_data()
-            .ctx(|| format!("fdatasync rollout of thread {thread_id}"))
+            .ctx(|| format!("fdatasync rollout of thread {thread_id}"))?;
+        pending::flush_one(&self.inner.pending, &self.inner.db, thread_id)
     }
 
     /// The slot's append handle, opening it if needed. If the file changed since it was
@@ -253,6 +271,7 @@ impl Store {
     }
 
     fn open_for_append(&self, thread_id: &str) -> Result<OpenFile, StoreError> {
+        pending::flush_one(&self.inner.pending, &self.inner.db, thread_id)?;
         let state = {
             let db = lock(&self.inner.db);
             index::file_state(&db, thread_id)?

@@ -13,15 +13,9 @@ use super::helpers::*;
 const HOME_ENV: &str = "CODEX_STORE_KILL9_HOME";
 const LINES: usize = 200;
 
-/// Child half: appends LINES lines, reports, then waits to be killed. Only does anything
-/// when launched by `appended_lines_survive_kill_9`.
-#[test]
-#[ignore = "helper process for appended_lines_survive_kill_9"]
-fn kill9_child() {
-    let Ok(home) = std::env::var(HOME_ENV) else {
-        return;
-    };
-    let store = Store::open(std::path::Path::new(&home)).unwrap();
+/// Child half: appends LINES lines, reports, then waits to be killed.
+fn kill9_child(home: &str) {
+    let store = Store::open(std::path::Path::new(home)).unwrap();
     store
         .create_thread(new_thread("victim", "/w", at(5000)))
         .unwrap();
@@ -31,17 +25,21 @@ fn kill9_child() {
             .unwrap();
     }
     println!("APPENDED");
+    // Killed by the parent long before this ends; bounded so an orphan cannot linger.
     std::thread::sleep(Duration::from_secs(60));
 }
 
 #[test]
 fn appended_lines_survive_kill_9() {
+    if let Ok(home) = std::env::var(HOME_ENV) {
+        // Child mode: this process was started by the parent half below.
+        return kill9_child(&home);
+    }
     let home = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
-            "--ignored",
             "--exact",
-            "suite::durability::kill9_child",
+            "suite::durability::appended_lines_survive_kill_9",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -1,5 +1,6 @@
 //! Test modules plus shared helpers.
 
+mod batching;
 mod concurrency;
 mod durability;
 mod fast_open;
@@ -7,7 +8,10 @@ mod helpers;
 mod lifecycle;
 mod listing;
 mod names;
+mod pagination_props;
 mod reconcile;
 mod robustness;
 mod roundtrip;
-mod scale;
+mod shared_home;
+mod structure;
+mod thread_store;

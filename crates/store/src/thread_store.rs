@@ -1,0 +1,110 @@
+//! The `ThreadStore` trait: everything the runtime does with stored threads, async and
+//! object-safe (`Arc<dyn ThreadStore>`), so the embedded store (rollout files + SQLite,
+//! `embedded.rs`) and the PostgreSQL store (crate `codex-store-pg`) are interchangeable.
+//!
+//! Contract shared by every backend:
+//! - `append` returns once the lines are durable against a crash of this process; `sync`
+//!   adds durability against power loss. Listing metadata (updated_at, preview, name, model)
+//!   may be coalesced per thread until `flush` (call it at the end of a turn); reads through
+//!   the same store always see it.
+//! - `list` pages by an exact keyset over (sort column, id): a walk never sees a thread
+//!   twice, and sees every thread that exists unchanged for the whole walk.
+//! - A turn runs under the thread's lease (`acquire_lease`, renewed by calling it again
+//!   before `expires_at_ms`; `release_lease` at the end). Another owner is refused with
+//!   `StoreError::Leased` naming the holder until the lease expires, and may then take over.
+//! - A store that cannot be opened or reached fails the call with `StoreError::Unavailable`
+//!   (or the backend's error) and tries again on the next call.
+//!
+//! # Cancellation
+//! Dropping a returned future abandons the wait, not the work: an append already handed to
+//! the store completes (or fails) on its own.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::error::StoreError;
+use crate::types::{
+    Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, ThreadRecord,
+};
+
+/// What every `ThreadStore` method returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Durable threads: metadata, listing index, rollout lines and turn leases.
+pub trait ThreadStore: Send + Sync + std::fmt::Debug {
+    /// `"embedded"` or `"postgres"`, for logs.
+    fn backend(&self) -> &'static str;
+
+    /// Opens (or connects to) the store now rather than on first use; `Ok` once usable.
+    fn ready(&self) -> StoreFuture<'_, ()>;
+
+    /// Persists a new thread (its `session_meta`). A reused id is `AlreadyExists`.
+    fn create_thread(&self, new: NewThread) -> StoreFuture<'_, ThreadRecord>;
+
+    /// New thread `new` holding a copy of `source_id`'s lines after its `session_meta`,
+    /// with `forked_from_id` set and the source's name inherited.
+    fn fork<'a>(&'a self, source_id: &'a str, new: NewThread) -> StoreFuture<'a, ThreadRecord>;
+
+    /// Appends lines (ordinals continue the thread's). Unknown thread: `NotFound`.
+    fn append<'a>(&'a self, thread_id: &'a str, entries: Vec<RolloutEntry>) -> StoreFuture<'a, ()>;
+
+    /// Publishes the thread's coalesced listing metadata to other servers (end of a turn).
+    fn flush<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Makes the thread's lines durable against power loss (and flushes).
+    fn sync<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, ()>;
+
+    /// The whole thread: record and every line.
+    fn load<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, LoadedThread>;
+
+    /// Up to `limit` lines from position `from` (0 = the `session_meta` line).
+    fn read_lines<'a>(
+        &'a self,
+        thread_id: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, LinePage>;
+
+    fn get<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, Option<ThreadRecord>>;
+
+    /// One keyset page (see [`ListQuery`]).
+    fn list(&self, query: ListQuery) -> StoreFuture<'_, ListPage>;
+
+    /// Already archived: no-op returning the record.
+    fn archive<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, ThreadRecord>;
+
+    /// Not archived: no-op returning the record.
+    fn unarchive<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, ThreadRecord>;
+
+    fn set_name<'a>(&'a self, thread_id: &'a str, name: &'a str) -> StoreFuture<'a, ThreadRecord>;
+
+    /// Removes the thread and its lines for good.
+    fn delete<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Takes or renews the thread's turn lease for `owner` (see the module comment).
+    fn acquire_lease<'a>(
+        &'a self,
+        thread_id: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Lease>;
+
+    /// Gives up `owner`'s lease (no-op if another owner holds it now).
+    fn release_lease<'a>(&'a self, thread_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()>;
+}
+
+/// An owner name for this server process, unique across hosts and restarts:
+/// `"<host>/<pid>/<start time ns>"`. Errors name it, so it says where the turn runs.
+pub fn default_lease_owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let host = if host.is_empty() {
+        "localhost".to_string()
+    } else {
+        host
+    };
+    let started = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    format!("{host}/{}/{started:x}", std::process::id())
+}
