@@ -130,6 +130,10 @@ table! {
         AccountLoginStart => "account/login/start" (LoginAccountParams) -> LoginAccountResponse;
         AccountLoginCancel => "account/login/cancel" (CancelLoginAccountParams) -> CancelLoginAccountResponse;
         AccountLogout => "account/logout" (NoParams) -> LogoutAccountResponse;
+        ConfigRead => "config/read" (ConfigReadParams) -> ConfigReadResponse;
+        ConfigValueWrite => "config/value/write" (ConfigValueWriteParams) -> ConfigWriteResponse;
+        ConfigBatchWrite => "config/batchWrite" (ConfigBatchWriteParams) -> ConfigWriteResponse;
+        ConfigRequirementsRead => "configRequirements/read" (NoParams) -> ConfigRequirementsReadResponse;
     }
     client_notifications {
         Initialized => "initialized" (NoParams);

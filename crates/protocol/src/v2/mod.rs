@@ -19,6 +19,7 @@ macro_rules! same_shape {
 mod account;
 mod approval;
 mod common;
+mod config;
 mod initialize;
 mod item;
 mod model;
@@ -29,6 +30,7 @@ mod turn;
 pub use account::*;
 pub use approval::*;
 pub use common::*;
+pub use config::*;
 pub use initialize::*;
 pub use item::*;
 pub use model::*;
