@@ -28,7 +28,9 @@ pub struct ConfigReadResponse {
     pub config: EffectiveConfig,
     /// Dotted key path (array elements by index) -> the layer whose value wins.
     pub origins: BTreeMap<String, ConfigLayerMetadata>,
-    /// Every layer, highest precedence first; only with `includeLayers`.
+    /// Every layer, highest precedence first; only with `includeLayers` (absent otherwise, as
+    /// the official runtime answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<ConfigLayer>>,
 }
 

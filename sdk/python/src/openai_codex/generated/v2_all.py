@@ -1388,7 +1388,7 @@ class ConfigReadResponse(BaseModel):
     layers: Annotated[
         list[ConfigLayer] | None,
         Field(
-            description="Every layer, highest precedence first; only with `includeLayers`."
+            description="Every layer, highest precedence first; only with `includeLayers` (absent otherwise, as the official runtime answers)."
         ),
     ] = None
     origins: Annotated[
