@@ -91,6 +91,13 @@ impl LoadOptions {
     }
 }
 
+/// Whether any of these project layers changes something.
+pub(crate) fn applies(project: &[Layer]) -> bool {
+    project
+        .iter()
+        .any(|l| l.is_enabled() && !l.table.is_empty())
+}
+
 fn file_layer(source: ConfigLayerSource, file: &Path) -> Result<Layer, ConfigError> {
     Ok(match read_toml_file(file)? {
         Some((text, table)) => Layer::new(source, table, Some(text)),
@@ -167,10 +174,16 @@ impl Config {
     /// `.codex/config.toml`) between the user file and the `-c` overrides.
     pub fn settings_for_cwd(&self, cwd: &Path, extra: &Table) -> Result<Settings, ConfigError> {
         let project = self.project_layers(cwd)?;
-        if project
-            .iter()
-            .all(|l| !l.is_enabled() || l.table.is_empty())
-        {
+        self.settings_with_project(project, extra)
+    }
+
+    /// As [`Config::settings`], with already discovered project layers.
+    pub(crate) fn settings_with_project(
+        &self,
+        project: Vec<Layer>,
+        extra: &Table,
+    ) -> Result<Settings, ConfigError> {
+        if !applies(&project) {
             return self.settings(extra);
         }
         let stack = self.stack.with_project_layers(project);

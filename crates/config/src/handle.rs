@@ -75,13 +75,13 @@ impl ConfigHandle {
     ) -> Result<Arc<Settings>, ConfigError> {
         let snapshot = self.snapshot();
         let project = snapshot.config.project_layers(cwd)?;
-        let applies = project
-            .iter()
-            .any(|l| l.is_enabled() && !l.table.is_empty());
-        if !applies && extra.is_empty() {
+        if !crate::config::applies(&project) && extra.is_empty() {
             return Ok(snapshot.settings);
         }
-        snapshot.config.settings_for_cwd(cwd, extra).map(Arc::new)
+        snapshot
+            .config
+            .settings_with_project(project, extra)
+            .map(Arc::new)
     }
 
     /// Reads every file again and, when the result is valid, makes it current.

@@ -42,7 +42,8 @@ pub(crate) fn project_layers(
     }
     dirs.reverse();
 
-    let home = std::fs::canonicalize(codex_home).unwrap_or_else(|_| codex_home.to_path_buf());
+    // Resolved only when a `.codex` folder turns up: most working directories have none.
+    let mut home: Option<PathBuf> = None;
     let mut layers = Vec::new();
     for dir in dirs {
         let dot_codex = dir.join(".codex");
@@ -51,7 +52,10 @@ pub(crate) fn project_layers(
         }
         // `~/.codex` is CODEX_HOME, already the user layer; a project inside $HOME must not
         // read it twice.
-        if std::fs::canonicalize(&dot_codex).is_ok_and(|p| p == home) {
+        let home = home.get_or_insert_with(|| {
+            std::fs::canonicalize(codex_home).unwrap_or_else(|_| codex_home.to_path_buf())
+        });
+        if std::fs::canonicalize(&dot_codex).is_ok_and(|p| p == *home) {
             continue;
         }
         let reason = disabled_reason(keys, dir, &root, user_file);

@@ -423,3 +423,25 @@ fn settings_from_table_keeps_working_for_plain_tables() {
         "config: sandbox_mode: expected one of `read-only`, `workspace-write`, `danger-full-access`, found an integer"
     );
 }
+
+#[test]
+fn thread_settings_share_the_current_value_unless_a_project_or_map_adds_something() {
+    let home = Home::new();
+    let repo = home.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    home.write("repo/.codex/config.toml", "model = \"repo-model\"\n");
+    home.write_user(&format!(
+        "model = \"user\"\n[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+        repo.display()
+    ));
+    let handle = home.handle(&[]);
+    let outside = handle
+        .settings_for_thread(home.path(), &Table::new())
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(&outside, &handle.settings()));
+    let inside = handle.settings_for_thread(&repo, &Table::new()).unwrap();
+    assert_eq!(inside.model.as_deref(), Some("repo-model"));
+    let extra = table_from_json(serde_json::json!({"model": "mine"}).as_object().unwrap());
+    let mapped = handle.settings_for_thread(&repo, &extra).unwrap();
+    assert_eq!(mapped.model.as_deref(), Some("mine"));
+}

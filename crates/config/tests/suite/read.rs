@@ -83,7 +83,10 @@ fn effective_config_origins_and_layers_match_the_official_shape() {
 fn layers_only_with_include_layers_and_no_flags_layer_without_flags() {
     let home = Home::new();
     let r = read(&home, &[], json!({}));
-    assert!(r.get("layers").is_none(), "absent, as the official runtime answers");
+    assert!(
+        r.get("layers").is_none(),
+        "absent, as the official runtime answers"
+    );
     assert_eq!(r["config"], json!({}));
     assert_eq!(r["origins"], json!({}));
     let r = read(&home, &[], json!({"includeLayers": true}));
