@@ -1,7 +1,7 @@
 //! The agent core: configuration, threads, the turn loop, tools and approvals.
 //!
 //! # Layout
-//! - [`config`]: `config.toml` + `-c` overrides, typed settings.
+//! - [`config`]: core's names for the `codex-config` types (layers, `-c` overrides, settings).
 //! - [`client`]: the channel to the connected client (notifications, server requests).
 //! - [`runtime`]: the facade the server calls, one method per protocol operation.
 //! - `thread`, `turn`, `compact`, `prompt`, `input`, `history`, `rollout`: the pieces a turn

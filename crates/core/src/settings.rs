@@ -25,24 +25,7 @@ pub struct ThreadSettings {
 impl ThreadSettings {
     /// Defaults from configuration (read-only sandbox and on-request approvals when unset).
     pub fn from_config(settings: &Settings, cwd: PathBuf) -> Result<Self, ConfigError> {
-        let approval_policy = match settings.approval_policy.as_deref() {
-            None => AskForApproval::Mode(ApprovalMode::OnRequest),
-            Some(s) => parse_enum::<AskForApproval>("approval_policy", s)?,
-        };
-        let mode = match settings.sandbox_mode.as_deref() {
-            None => SandboxMode::ReadOnly,
-            Some(s) => parse_enum::<SandboxMode>("sandbox_mode", s)?,
-        };
-        let effort = settings
-            .reasoning_effort
-            .as_deref()
-            .map(|s| parse_enum::<ReasoningEffort>("model_reasoning_effort", s))
-            .transpose()?;
-        let summary = settings
-            .reasoning_summary
-            .as_deref()
-            .map(|s| parse_enum::<ReasoningSummary>("model_reasoning_summary", s))
-            .transpose()?;
+        let mode = settings.sandbox_mode.unwrap_or(SandboxMode::ReadOnly);
         Ok(ThreadSettings {
             model: settings
                 .model
@@ -50,11 +33,16 @@ impl ThreadSettings {
                 .unwrap_or_else(|| crate::config::DEFAULT_MODEL.to_string()),
             provider_id: settings.model_provider.clone(),
             cwd,
-            approval_policy,
-            approvals_reviewer: ApprovalsReviewer::User,
+            approval_policy: settings
+                .approval_policy
+                .clone()
+                .unwrap_or(AskForApproval::Mode(ApprovalMode::OnRequest)),
+            approvals_reviewer: settings
+                .approvals_reviewer
+                .unwrap_or(ApprovalsReviewer::User),
             sandbox: sandbox_policy_for(mode, settings),
-            effort,
-            summary,
+            effort: settings.reasoning_effort,
+            summary: settings.reasoning_summary,
             base_instructions: settings.base_instructions.clone(),
             developer_instructions: settings.developer_instructions.clone(),
         })
@@ -75,15 +63,6 @@ pub fn sandbox_policy_for(mode: SandboxMode, settings: &Settings) -> SandboxPoli
             exclude_slash_tmp: settings.exclude_slash_tmp,
         },
     }
-}
-
-fn parse_enum<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T, ConfigError> {
-    serde_json::from_value(serde_json::Value::String(value.to_string())).map_err(|_| {
-        ConfigError::Value {
-            key: key.into(),
-            reason: format!("unknown value {value:?}"),
-        }
-    })
 }
 
 /// The rollout spelling of a sandbox policy (kebab-case `type`, as the official files use).

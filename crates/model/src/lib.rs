@@ -2,7 +2,7 @@
 //! provider configuration and API-key storage.
 //!
 //! # Layout
-//! - [`provider`] — [`ProviderInfo`], built-in providers and `[model_providers.<id>]` resolution.
+//! - [`provider`] — [`ProviderInfo`] and the built-in providers (`codex-config` reads `[model_providers.<id>]`).
 //! - [`auth`] — API key lookup and `$CODEX_HOME/auth.json`.
 //! - [`sse`] — incremental Server-Sent Events parser (bytes in, frames out).
 //! - [`events`] — [`ResponseEvent`], [`TokenUsage`] and the mapping of Responses SSE frames.
@@ -24,4 +24,4 @@ pub use auth::{delete_auth, read_stored_api_key, resolve_api_key, write_api_key}
 pub use client::{ModelClient, ResponsesRequest};
 pub use error::ModelError;
 pub use events::{ResponseEvent, TokenUsage};
-pub use provider::{providers_from_config, ProviderInfo, WireApi};
+pub use provider::{ProviderInfo, WireApi};

@@ -1,12 +1,10 @@
-//! Model providers: the built-ins (`openai`, `oss`) and user `[model_providers.<id>]` tables,
-//! which override built-in fields key by key.
+//! Model providers: what the client needs to reach one (`ProviderInfo`) and the built-ins
+//! (`openai`, `oss`). Reading `[model_providers.<id>]` tables is `codex-config`'s job.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
-
-use crate::error::ModelError;
 
 /// Default API base of the built-in `openai` provider.
 pub const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -27,12 +25,10 @@ pub enum WireApi {
     Chat,
 }
 
-/// One `[model_providers.<id>]` entry.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
+/// One provider: a built-in, or a `[model_providers.<id>]` entry resolved by `codex-config`.
+#[derive(Clone, Debug, Default)]
 pub struct ProviderInfo {
-    /// The table key; not part of the table itself.
-    #[serde(skip)]
+    /// The `[model_providers.<id>]` key.
     pub id: String,
     pub name: Option<String>,
     pub base_url: Option<String>,
@@ -102,56 +98,6 @@ impl ProviderInfo {
         }
     }
 
-    /// Parses one `[model_providers.<id>]` table.
-    pub fn from_config(id: &str, table: &toml::Table) -> Result<Self, ModelError> {
-        let mut info: ProviderInfo = toml::Value::Table(table.clone())
-            .try_into()
-            .map_err(|e| ModelError::Config(format!("model_providers.{id}: {e}")))?;
-        info.id = id.to_string();
-        info.validate()?;
-        Ok(info)
-    }
-
-    fn validate(&self) -> Result<(), ModelError> {
-        if let Some(url) = &self.base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ModelError::Config(format!(
-                    "model_providers.{}: base_url must start with http:// or https://, got {url:?}",
-                    self.id
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Applies the keys present in a user table on top of this (built-in) provider.
-    fn overridden_by(mut self, user: ProviderInfo, table: &toml::Table) -> ProviderInfo {
-        let has = |key: &str| table.contains_key(key);
-        macro_rules! take {
-            ($($field:ident),*) => {$(
-                if has(stringify!($field)) {
-                    self.$field = user.$field;
-                }
-            )*};
-        }
-        take!(
-            name,
-            base_url,
-            env_key,
-            env_key_instructions,
-            experimental_bearer_token,
-            wire_api,
-            query_params,
-            http_headers,
-            env_http_headers,
-            request_max_retries,
-            stream_max_retries,
-            stream_idle_timeout_ms,
-            requires_openai_auth
-        );
-        self
-    }
-
     /// Base URL without a trailing slash (`openai` default when unset).
     pub fn base_url(&self) -> String {
         self.base_url
@@ -202,33 +148,4 @@ impl ProviderInfo {
         }
         headers
     }
-}
-
-/// Built-in providers overridden (key by key) by the `[model_providers.<id>]` tables of the
-/// merged config; unknown ids are added.
-pub fn providers_from_config(
-    config: &toml::Table,
-) -> Result<BTreeMap<String, ProviderInfo>, ModelError> {
-    let mut providers = BTreeMap::from([
-        ("openai".to_string(), ProviderInfo::builtin_openai()),
-        ("oss".to_string(), ProviderInfo::builtin_oss()),
-    ]);
-    let Some(section) = config.get("model_providers") else {
-        return Ok(providers);
-    };
-    let section = section
-        .as_table()
-        .ok_or_else(|| ModelError::Config("model_providers must be a table".to_string()))?;
-    for (id, value) in section {
-        let table = value
-            .as_table()
-            .ok_or_else(|| ModelError::Config(format!("model_providers.{id} must be a table")))?;
-        let user = ProviderInfo::from_config(id, table)?;
-        let merged = match providers.remove(id) {
-            Some(builtin) => builtin.overridden_by(user, table),
-            None => user,
-        };
-        providers.insert(id.clone(), merged);
-    }
-    Ok(providers)
 }

@@ -145,6 +145,10 @@ table! {
         FsUnwatch => "fs/unwatch" (FsUnwatchParams) -> FsUnwatchResponse;
         FuzzyFileSearch => "fuzzyFileSearch" (FuzzyFileSearchParams) -> FuzzyFileSearchResponse;
         SkillsList => "skills/list" (SkillsListParams) -> SkillsListResponse;
+        ConfigRead => "config/read" (ConfigReadParams) -> ConfigReadResponse;
+        ConfigValueWrite => "config/value/write" (ConfigValueWriteParams) -> ConfigWriteResponse;
+        ConfigBatchWrite => "config/batchWrite" (ConfigBatchWriteParams) -> ConfigWriteResponse;
+        ConfigRequirementsRead => "configRequirements/read" (NoParams) -> ConfigRequirementsReadResponse;
     }
     client_notifications {
         Initialized => "initialized" (NoParams);

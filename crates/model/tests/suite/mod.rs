@@ -1,7 +1,6 @@
 //! Shared helpers: providers pointed at the mock server and event collection with timeouts.
 
 mod auth;
-mod config;
 mod retries;
 mod streaming;
 

@@ -19,6 +19,7 @@ macro_rules! same_shape {
 mod account;
 mod approval;
 mod common;
+mod config;
 mod dynamic_tools;
 mod fs;
 mod initialize;
@@ -34,6 +35,7 @@ mod turn;
 pub use account::*;
 pub use approval::*;
 pub use common::*;
+pub use config::*;
 pub use dynamic_tools::*;
 pub use fs::*;
 pub use initialize::*;

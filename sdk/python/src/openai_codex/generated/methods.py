@@ -42,6 +42,10 @@ FS_WATCH: Final = "fs/watch"
 FS_UNWATCH: Final = "fs/unwatch"
 FUZZY_FILE_SEARCH: Final = "fuzzyFileSearch"
 SKILLS_LIST: Final = "skills/list"
+CONFIG_READ: Final = "config/read"
+CONFIG_VALUE_WRITE: Final = "config/value/write"
+CONFIG_BATCH_WRITE: Final = "config/batchWrite"
+CONFIG_REQUIREMENTS_READ: Final = "configRequirements/read"
 
 # Client -> server notifications
 INITIALIZED: Final = "initialized"

@@ -244,6 +244,123 @@ class CommandExecutionStatus(str, Enum):
     declined = "declined"
 
 
+class PackagedDefaultsConfigLayerSource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file: str
+    type: Literal["packagedDefaults"]
+
+
+class MdmConfigLayerSource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    domain: str
+    key: str
+    type: Literal["mdm"]
+
+
+class SystemConfigLayerSource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file: str
+    type: Literal["system"]
+
+
+class EnterpriseManagedConfigLayerSource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str
+    name: str
+    type: Literal["enterpriseManaged"]
+
+
+class UserConfigLayerSource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file: str
+    profile: str | None = None
+    type: Literal["user"]
+
+
+class ProjectConfigLayerSource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    dot_codex_folder: Annotated[str, Field(alias="dotCodexFolder")]
+    type: Literal["project"]
+
+
+class SessionFlagsConfigLayerSource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Literal["sessionFlags"]
+
+
+class LegacyManagedConfigTomlFromFileConfigLayerSource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file: str
+    type: Literal["legacyManagedConfigTomlFromFile"]
+
+
+class LegacyManagedConfigTomlFromMdmConfigLayerSource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Literal["legacyManagedConfigTomlFromMdm"]
+
+
+class ConfigLayerSource(
+    RootModel[
+        PackagedDefaultsConfigLayerSource
+        | MdmConfigLayerSource
+        | SystemConfigLayerSource
+        | EnterpriseManagedConfigLayerSource
+        | UserConfigLayerSource
+        | ProjectConfigLayerSource
+        | SessionFlagsConfigLayerSource
+        | LegacyManagedConfigTomlFromFileConfigLayerSource
+        | LegacyManagedConfigTomlFromMdmConfigLayerSource
+    ]
+):
+    root: Annotated[
+        PackagedDefaultsConfigLayerSource | MdmConfigLayerSource | SystemConfigLayerSource | EnterpriseManagedConfigLayerSource | UserConfigLayerSource | ProjectConfigLayerSource | SessionFlagsConfigLayerSource | LegacyManagedConfigTomlFromFileConfigLayerSource | LegacyManagedConfigTomlFromMdmConfigLayerSource,
+        Field(
+            description="Where a configuration layer comes from. Our runtime produces `system`, `user`, `project` and `sessionFlags`; the others exist so clients can read any official answer too."
+        ),
+    ]
+
+
+class ConfigReadParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cwd: Annotated[
+        str | None,
+        Field(
+            description="Working directory whose project layers (`.codex/config.toml` between the project root and this directory) are included; without it the result is thread-agnostic."
+        ),
+    ] = None
+    include_layers: Annotated[bool | None, Field(alias="includeLayers")] = False
+
+
 class ConfigWarningNotification(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -969,6 +1086,11 @@ class McpToolCallStatus(str, Enum):
     failed = "failed"
 
 
+class MergeStrategy(str, Enum):
+    replace_ = "replace"
+    upsert = "upsert"
+
+
 class MessagePhase(str, Enum):
     commentary = "commentary"
     partial_answer = "partial_answer"
@@ -1160,6 +1282,10 @@ class RequestId(RootModel[int | str]):
     ]
 
 
+class ResidencyRequirement(RootModel[Literal["us"]]):
+    root: Literal["us"]
+
+
 class TextResourceContent(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1251,6 +1377,17 @@ class SandboxPolicy(
             description="Turn-level and reported sandbox policy (camelCase-tagged objects)."
         ),
     ]
+
+
+class SandboxWorkspaceWrite(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    exclude_slash_tmp: bool | None = False
+    exclude_tmpdir_env_var: bool | None = False
+    network_access: bool | None = False
+    writable_roots: list[str] | None = []
 
 
 class ServerInfo(BaseModel):
@@ -1794,6 +1931,12 @@ class UserInput(
     ]
 
 
+class Verbosity(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
 class WarningNotification(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1801,6 +1944,18 @@ class WarningNotification(BaseModel):
     )
     message: str
     thread_id: Annotated[str | None, Field(alias="threadId")] = None
+
+
+class WebSearchMode(str, Enum):
+    disabled = "disabled"
+    cached = "cached"
+    indexed = "indexed"
+    live = "live"
+
+
+class WriteStatus(str, Enum):
+    ok = "ok"
+    ok_overridden = "okOverridden"
 
 
 class AccountUpdatedNotification(BaseModel):
@@ -1842,6 +1997,163 @@ class CodexErrorInfo(RootModel[CodexErrorKind | dict[str, Any]]):
         CodexErrorKind | dict[str, Any],
         Field(description="A machine-readable classification of a turn failure."),
     ]
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    approval_policy: AskForApproval | None = None
+    approvals_reviewer: ApprovalsReviewer | None = None
+    compact_prompt: str | None = None
+    developer_instructions: str | None = None
+    instructions: str | None = None
+    model: str | None = None
+    model_auto_compact_token_limit: int | None = None
+    model_context_window: int | None = None
+    model_provider: str | None = None
+    model_reasoning_effort: ReasoningEffort | None = None
+    model_reasoning_summary: ReasoningSummary | None = None
+    model_verbosity: Verbosity | None = None
+    review_model: str | None = None
+    sandbox_mode: SandboxMode | None = None
+    sandbox_workspace_write: SandboxWorkspaceWrite | None = None
+    service_tier: str | None = None
+    web_search: WebSearchMode | None = None
+
+
+class ConfigEdit(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    key_path: Annotated[str, Field(alias="keyPath")]
+    merge_strategy: Annotated[MergeStrategy, Field(alias="mergeStrategy")]
+    value: Any
+
+
+class ConfigLayer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    config: Annotated[Any, Field(description="The layer's own keys as a JSON object.")]
+    disabled_reason: Annotated[
+        str | None,
+        Field(
+            alias="disabledReason",
+            description="Why the layer is ignored (an untrusted project); absent when it applies.",
+        ),
+    ] = None
+    name: ConfigLayerSource
+    version: str
+
+
+class ConfigLayerMetadata(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    name: ConfigLayerSource
+    version: Annotated[
+        str,
+        Field(
+            description="`sha256:<hex>` of the layer's content (key order and formatting do not count); the `expectedVersion` a write compares against."
+        ),
+    ]
+
+
+class ConfigReadResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    config: Config
+    layers: Annotated[
+        list[ConfigLayer] | None,
+        Field(
+            description="Every layer, highest precedence first; only with `includeLayers` (absent otherwise, as the official runtime answers)."
+        ),
+    ] = None
+    origins: Annotated[
+        dict[str, ConfigLayerMetadata],
+        Field(
+            description="Dotted key path (array elements by index) -> the layer whose value wins."
+        ),
+    ]
+
+
+class ConfigRequirements(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    allowed_approval_policies: Annotated[
+        list[AskForApproval] | None, Field(alias="allowedApprovalPolicies")
+    ] = None
+    allowed_sandbox_modes: Annotated[
+        list[SandboxMode] | None, Field(alias="allowedSandboxModes")
+    ] = None
+    allowed_web_search_modes: Annotated[
+        list[WebSearchMode] | None,
+        Field(
+            alias="allowedWebSearchModes",
+            description="Always includes `disabled` when present.",
+        ),
+    ] = None
+    enforce_residency: Annotated[
+        ResidencyRequirement | None, Field(alias="enforceResidency")
+    ] = None
+    feature_requirements: Annotated[
+        dict[str, Any] | None,
+        Field(
+            alias="featureRequirements",
+            description="Feature name -> the value it is pinned to.",
+        ),
+    ] = None
+
+
+class ConfigRequirementsReadResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    requirements: Annotated[
+        ConfigRequirements | None,
+        Field(description="Null when no requirements are configured."),
+    ] = None
+    supports_independent_speed_modes: Annotated[
+        bool,
+        Field(
+            alias="supportsIndependentSpeedModes",
+            description="Speed-mode requirements, when a newer `requirements.toml` has them, apply each on its own rather than through one shared gate.",
+        ),
+    ]
+
+
+class ConfigValueWriteParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    expected_version: Annotated[str | None, Field(alias="expectedVersion")] = None
+    file_path: Annotated[
+        str | None,
+        Field(
+            alias="filePath",
+            description="Path to the config file to write; defaults to the user's `config.toml` when omitted.",
+        ),
+    ] = None
+    key_path: Annotated[
+        str,
+        Field(
+            alias="keyPath",
+            description="Dotted key path, e.g. `model` or `sandbox_workspace_write.network_access`.",
+        ),
+    ]
+    merge_strategy: Annotated[MergeStrategy, Field(alias="mergeStrategy")]
+    value: Annotated[Any, Field(description="The new value; `null` removes the key.")]
 
 
 class DynamicToolSpec(
@@ -1990,6 +2302,16 @@ class ModelListResponse(BaseModel):
     )
     data: list[Model]
     next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
+
+
+class OverriddenMetadata(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    effective_value: Annotated[Any, Field(alias="effectiveValue")]
+    message: str
+    overriding_layer: Annotated[ConfigLayerMetadata, Field(alias="overridingLayer")]
 
 
 class SessionSource(RootModel[SessionSourceKind | dict[str, Any]]):
@@ -2321,6 +2643,42 @@ class TurnSteerParams(BaseModel):
     expected_turn_id: Annotated[str, Field(alias="expectedTurnId")]
     input: list[UserInput]
     thread_id: Annotated[str, Field(alias="threadId")]
+
+
+class ConfigBatchWriteParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    edits: Annotated[
+        list[ConfigEdit], Field(description="Applied in order, all or none.")
+    ]
+    expected_version: Annotated[str | None, Field(alias="expectedVersion")] = None
+    file_path: Annotated[str | None, Field(alias="filePath")] = None
+    reload_user_config: Annotated[
+        bool | None,
+        Field(
+            alias="reloadUserConfig",
+            description="Accepted for compatibility: new threads always see a write, loaded threads keep the settings they started with.",
+        ),
+    ] = None
+
+
+class ConfigWriteResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file_path: Annotated[
+        str, Field(alias="filePath", description="The file that was written.")
+    ]
+    overridden_metadata: Annotated[
+        OverriddenMetadata | None, Field(alias="overriddenMetadata")
+    ] = None
+    status: WriteStatus
+    version: Annotated[
+        str, Field(description="The user layer's version after the write.")
+    ]
 
 
 class ErrorNotification(BaseModel):

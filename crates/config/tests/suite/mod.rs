@@ -1,0 +1,6 @@
+mod support;
+
+mod load;
+mod read;
+mod requirements;
+mod write;
