@@ -224,6 +224,8 @@ pub enum ThreadItem {
         result: Option<super::McpToolCallResult>,
         #[serde(default)]
         error: Option<super::McpToolCallError>,
+        #[serde(default)]
+        duration_ms: Option<i64>,
     },
     /// A call of a client-defined tool (experimental); `id` is the model's call id.
     #[serde(rename_all = "camelCase")]

@@ -1601,6 +1601,7 @@ class McpToolCallThreadItem(BaseModel):
     )
     app_context: Annotated[Any | None, Field(alias="appContext")] = None
     arguments: Any
+    duration_ms: Annotated[int | None, Field(alias="durationMs")] = None
     error: McpToolCallError | None = None
     id: str
     mcp_app_ui: Annotated[Any | None, Field(alias="mcpAppUi")] = None
