@@ -35,11 +35,33 @@ fn main() -> ExitCode {
 }
 
 fn usage_error(err: &UsageError) -> ExitCode {
+    if err.usage == help::EXEC_USAGE {
+        drain_piped_stdin(STDIN_DRAIN_LIMIT);
+    }
     eprintln!(
         "error: {}\n\n{}\n\nFor more information, try '--help'.",
         err.message, err.usage
     );
     ExitCode::from(2)
+}
+
+/// How long a refused `exec` waits for a piped prompt to arrive before exiting anyway.
+const STDIN_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads and discards piped stdin until EOF or `limit`. Clients such as the TypeScript SDK
+/// write the prompt right after spawning exec; exiting before it arrives would fail their
+/// write with a broken pipe instead of showing our error. A terminal is never waited for.
+fn drain_piped_stdin(limit: std::time::Duration) {
+    if std::io::stdin().is_terminal() {
+        return;
+    }
+    let (done, finished) = std::sync::mpsc::channel();
+    // A reader still blocked at `limit` is abandoned; process exit ends it.
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = done.send(());
+    });
+    let _ = finished.recv_timeout(limit);
 }
 
 fn run(invocation: args::Invocation) -> anyhow::Result<ExitCode> {
@@ -69,8 +91,15 @@ fn run(invocation: args::Invocation) -> anyhow::Result<ExitCode> {
 
 fn run_exec(args: exec::args::ExecArgs, overrides: &[String]) -> anyhow::Result<ExitCode> {
     use exec::{prompt, request, workspace};
-    // Everything that can be wrong with the command line's files fails here, before the
-    // runtime starts and so before any model request.
+    // The prompt is read first, so a client writing it to our stdin is never cut off by an
+    // early exit. Then everything that can be wrong with the command line's files fails here,
+    // before the runtime starts and so before any model request.
+    let stdin = std::io::stdin();
+    let stdin_is_terminal = stdin.is_terminal();
+    if args.prompt.is_none() && stdin_is_terminal {
+        eprintln!("Reading prompt from stdin...");
+    }
+    let prompt = prompt::resolve(args.prompt.clone(), stdin.lock(), stdin_is_terminal)?;
     let cwd = match &args.cd {
         Some(dir) => workspace::existing_path(dir, "--cd")?,
         None => std::env::current_dir().context("reading the current directory")?,
@@ -78,12 +107,6 @@ fn run_exec(args: exec::args::ExecArgs, overrides: &[String]) -> anyhow::Result<
     if !args.skip_git_repo_check {
         workspace::require_git_repo(&cwd)?;
     }
-    let stdin = std::io::stdin();
-    let stdin_is_terminal = stdin.is_terminal();
-    if args.prompt.is_none() && stdin_is_terminal {
-        eprintln!("Reading prompt from stdin...");
-    }
-    let prompt = prompt::resolve(args.prompt.clone(), stdin.lock(), stdin_is_terminal)?;
     let config = load_config(overrides)?;
     let configured_approval = config
         .settings(&Default::default())?

@@ -303,7 +303,11 @@ async fn handle(
     write: &mut OwnedWriteHalf,
 ) -> bool {
     if let Some(command) = request.path.strip_prefix("/_mock/") {
-        let (status, body) = control(shared, &request.method, command, &request.body);
+        let (status, body) = if request.method == "POST" && command == "wait" {
+            wait_control(shared, &request.body).await
+        } else {
+            control(shared, &request.method, command, &request.body)
+        };
         return http::write_response(
             write,
             status,
@@ -401,7 +405,45 @@ fn record(shared: &Shared, request: Request) -> usize {
     index
 }
 
-/// `/_mock/*`: `GET requests`, `POST enqueue` (one spec or an array), `POST release`,
+fn stats(state: &State) -> Value {
+    json!({
+        "requests": state.requests.len(),
+        "aborted_streams": state.aborted_streams,
+        "pending_replies": state.queue.len(),
+    })
+}
+
+/// `POST /_mock/wait {"requests"?: n, "aborted_streams"?: n, "timeout_ms"?: t}`: answers once
+/// at least that many requests were recorded and streams abandoned (200), or when the timeout
+/// (default 10 s, at most 60 s) runs out (408); the body is the stats either way. Lets tests in
+/// other processes wait for the mock without polling.
+async fn wait_control(shared: &Arc<Shared>, body: &[u8]) -> (u16, Value) {
+    let want: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let field = |name: &str| want.get(name).and_then(Value::as_u64).unwrap_or(0) as usize;
+    let (requests, aborted) = (field("requests"), field("aborted_streams"));
+    let timeout = Duration::from_millis(
+        want.get("timeout_ms")
+            .and_then(Value::as_u64)
+            .unwrap_or(10_000)
+            .min(60_000),
+    );
+    let mut changes = shared.changed.subscribe();
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        {
+            let state = shared.lock();
+            if state.requests.len() >= requests && state.aborted_streams >= aborted {
+                return (200, stats(&state));
+            }
+        }
+        match tokio::time::timeout_at(deadline, changes.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return (408, stats(&shared.lock())),
+        }
+    }
+}
+
+/// `/_mock/*`: `GET requests`, `GET stats`, `POST wait` (see [`wait_control`]), `POST enqueue` (one spec or an array), `POST release`,
 /// `POST default` (a spec or null), `POST models` (an array).
 fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u16, Value) {
     let parsed: Result<Value, _> = if body.is_empty() {
@@ -423,6 +465,8 @@ fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u
             200,
             serde_json::to_value(&shared.lock().requests).unwrap_or(Value::Null),
         ),
+        // Counts for other processes' tests, e.g. that a killed client abandoned its stream.
+        ("GET", "stats") => (200, stats(&shared.lock())),
         ("POST", "enqueue") => {
             let specs: Result<Vec<ReplySpec>, _> = match parsed {
                 Value::Array(_) => serde_json::from_value(parsed),
