@@ -381,3 +381,80 @@ async fn sigterm_ends_the_turn_and_the_process_promptly() {
         .await
         .expect("the model request was cancelled");
 }
+
+#[tokio::test]
+async fn output_last_message_and_ephemeral() {
+    let env = Env::new().await;
+    env.mock.enqueue(assistant_message("r1", "kept in a file"));
+    let answer = env.work.path().join("answer.txt");
+    let out = env
+        .exec(
+            &[
+                "--ephemeral",
+                "-o",
+                answer.to_str().unwrap(),
+                "--color",
+                "never",
+            ],
+            "hi",
+        )
+        .await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&answer).unwrap(), "kept in a file");
+    assert!(
+        rollout_files(&env).is_empty(),
+        "an ephemeral thread is not persisted"
+    );
+}
+
+#[tokio::test]
+async fn a_thread_that_cannot_start_is_an_error_event_and_exit_1() {
+    let env = Env::new().await;
+    let out = env
+        .exec(&["--json", "-c", r#"model_provider="nowhere""#], "hi")
+        .await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let lines = json_lines(&out);
+    assert_eq!(types(&lines), ["error"]);
+    assert!(
+        lines[0]["message"].as_str().unwrap().contains("nowhere"),
+        "{lines:?}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere"));
+    assert!(env.model_requests().is_empty());
+}
+
+#[tokio::test]
+async fn approval_requests_are_declined_since_nobody_can_answer() {
+    let env = Env::new().await;
+    let target = env.work.path().join("made.txt");
+    env.mock.enqueue(function_call(
+        "r1",
+        "call_touch",
+        "exec_command",
+        &json!({"cmd": format!("touch {}", target.display())}),
+    ));
+    env.mock.enqueue(assistant_message("r2", "declined, fine"));
+    let out = env
+        .exec(
+            &[
+                "--json",
+                "--sandbox",
+                "read-only",
+                "-c",
+                r#"approval_policy="untrusted""#,
+            ],
+            "touch it",
+        )
+        .await;
+    assert!(out.status.success(), "{out:?}");
+    let lines = json_lines(&out);
+    let command = lines
+        .iter()
+        .find(|l| l["type"] == "item.completed" && l["item"]["type"] == "command_execution")
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert_eq!(command["item"]["status"], "failed");
+    assert!(!target.exists());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("declined"), "{stderr}");
+}
