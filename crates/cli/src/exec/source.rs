@@ -36,6 +36,9 @@ pub struct EventSource {
     runtime: Runtime,
     client: ClientHandle,
     lines: mpsc::Receiver<String>,
+    /// Start-up warnings (e.g. no kernel sandbox), delivered first as the app-server sends
+    /// them right after `initialize`.
+    startup: std::collections::VecDeque<ServerNotification>,
 }
 
 impl EventSource {
@@ -44,10 +47,16 @@ impl EventSource {
         let (client, lines) = ClientHandle::new();
         let runtime = Runtime::new(config, client.clone())?;
         runtime.set_client_info(client_name, codex_protocol::SERVER_VERSION);
+        let startup = runtime
+            .startup_warnings()
+            .into_iter()
+            .map(ServerNotification::ConfigWarning)
+            .collect();
         Ok(Self {
             runtime,
             client,
             lines,
+            startup,
         })
     }
 
@@ -92,6 +101,9 @@ impl EventSource {
     /// The next message from the runtime; `None` once it has shut down. Lines that are not a
     /// known notification or request are logged and skipped.
     pub async fn next(&mut self) -> Option<Incoming> {
+        if let Some(warning) = self.startup.pop_front() {
+            return Some(Incoming::Notification(warning));
+        }
         loop {
             let line = self.lines.recv().await?;
             match Message::decode(&line) {
