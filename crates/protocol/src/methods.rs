@@ -181,6 +181,14 @@ macro_rules! table {
                         $( ServerNotification::$note(p) => serde_json::to_value(p), )*
                     }
                 }
+
+                /// The notification as a JSON-RPC message, ready to encode as a line.
+                pub fn to_message(&self) -> Result<crate::jsonrpc::Message, serde_json::Error> {
+                    Ok(crate::jsonrpc::Message::Notification {
+                        method: self.method().to_string(),
+                        params: Some(self.params()?),
+                    })
+                }
             }
 
             /// One server-to-client request (without its id): a variant per row of the
@@ -212,6 +220,18 @@ macro_rules! table {
                     match self {
                         $( ServerRequest::$sreq(p) => serde_json::to_value(p), )*
                     }
+                }
+
+                /// The request as a JSON-RPC message with this id, ready to encode as a line.
+                pub fn to_message(
+                    &self,
+                    id: crate::jsonrpc::RequestId,
+                ) -> Result<crate::jsonrpc::Message, serde_json::Error> {
+                    Ok(crate::jsonrpc::Message::Request {
+                        id,
+                        method: self.method().to_string(),
+                        params: Some(self.params()?),
+                    })
                 }
             }
         }
@@ -324,6 +344,14 @@ mod tests {
         assert!(matches!(&n, ServerNotification::AgentMessageDelta(d) if d.delta == "hel"));
         assert_eq!(n.method(), "item/agentMessage/delta");
         assert_eq!(n.params().unwrap(), params);
+        // Encoded as a line and decoded again, it is the same value.
+        let line = n.to_message().unwrap().encode();
+        let crate::jsonrpc::Message::Notification { method, params } =
+            crate::jsonrpc::Message::decode(&line).unwrap()
+        else {
+            panic!("{line}")
+        };
+        assert_eq!(ServerNotification::decode(&method, params).unwrap(), n);
     }
 
     #[test]
@@ -343,6 +371,11 @@ mod tests {
             ServerRequest::decode(FileChangeRequestApproval::NAME, Some(params.clone())).unwrap();
         assert_eq!(r.method(), FileChangeRequestApproval::NAME);
         assert_eq!(r.params().unwrap(), params);
+        let line = r
+            .to_message(crate::jsonrpc::RequestId::Integer(7))
+            .unwrap()
+            .encode();
+        assert!(line.starts_with(r#"{"id":7,"method":"item/fileChange/requestApproval""#));
         let err = ServerRequest::decode("no/such", None).unwrap_err();
         assert!(matches!(err, DecodeError::UnknownMethod(ref m) if m == "no/such"));
         assert_eq!(err.to_string(), "unknown method \"no/such\"");
