@@ -123,8 +123,15 @@ pub fn parse(
                         usage,
                     )
                 })?;
-                if !in_resume && positionals.is_empty() && value == "resume" {
+                let first = !in_resume && positionals.is_empty();
+                if first && value == "resume" {
                     in_resume = true;
+                } else if first && (value == "fork" || value == "review") {
+                    // Commands of the official exec; as a prompt they would do something else.
+                    return Err(UsageError::new(
+                        format!("`codex exec {value}` is not supported by this runtime"),
+                        usage,
+                    ));
                 } else {
                     positionals.push(value);
                 }
@@ -313,5 +320,11 @@ mod tests {
         let e = parse_exec(&["--last"]).unwrap_err();
         assert!(e.message.contains("--last"));
         assert_eq!(parse_exec(&["-h"]).unwrap().0, None);
+        let e = parse_exec(&["review"]).unwrap_err();
+        assert!(e.message.contains("not supported"), "{e}");
+        assert_eq!(
+            args(&["resume", "id", "review"]).prompt.as_deref(),
+            Some("review")
+        );
     }
 }
