@@ -1,101 +1,331 @@
-//! Command-line parsing, by hand: the grammar is small and a parser crate would cost more build
-//! time than it saves. `-c/--config key=value` may repeat and goes before the subcommand.
+//! Command-line grammar of `codex` and `codex app-server`, parsed with lexopt (one small crate,
+//! no proc macros: the cheapest parser that still handles `--flag=value`, `-cK=V` and `--`).
+//! `codex exec` has its own grammar in [`crate::exec::args`]. Every mistake is a
+//! [`UsageError`], which `main` prints as `error: …` with the command's usage line and exit 2.
 
-use anyhow::{bail, Context};
+use crate::exec::args::ExecArgs;
+use crate::help;
+use lexopt::prelude::*;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-pub const USAGE: &str = "usage: codex [-c key=value]... <command>
+/// What the user asked for.
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    /// Print this help text on stdout and succeed.
+    Help(&'static str),
+    Version,
+    AppServer {
+        listen: String,
+    },
+    GenerateJsonSchema {
+        out: PathBuf,
+    },
+    Exec(Box<ExecArgs>),
+}
 
-commands:
-  app-server [--listen stdio://]             serve the app-server protocol (v2) over stdio
-  app-server generate-json-schema --out DIR  write the protocol's JSON Schema
-  exec [--json] PROMPT                       run one prompt headlessly and print the answer
-  --version                                  print the version";
-
+/// A parsed command line: `-c key=value` overrides (from before and after the subcommand, in
+/// order) and the command.
+#[derive(Debug, PartialEq)]
 pub struct Invocation {
     pub config_overrides: Vec<String>,
     pub command: Command,
 }
 
-pub enum Command {
-    AppServer { listen: String },
-    GenerateJsonSchema { out: PathBuf },
-    Exec { prompt: String, json: bool },
-    Version,
-    Help,
+/// A command line that cannot run. `usage` is the usage line of the command it concerns.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    pub message: String,
+    pub usage: &'static str,
 }
 
-pub fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Invocation> {
-    let mut args = args.peekable();
-    let mut config_overrides = Vec::new();
-    while let Some(arg) = args.peek() {
-        match arg.as_str() {
-            "-c" | "--config" => {
-                args.next();
-                config_overrides.push(args.next().context("-c/--config needs key=value")?);
-            }
-            s if s.starts_with("--config=") => {
-                config_overrides.push(s["--config=".len()..].to_string());
-                args.next();
-            }
-            _ => break,
+impl UsageError {
+    pub fn new(message: impl Into<String>, usage: &'static str) -> Self {
+        Self {
+            message: message.into(),
+            usage,
         }
     }
-    let command = match args.next().as_deref() {
-        None | Some("-h") | Some("--help") | Some("help") => Command::Help,
-        Some("-V") | Some("--version") => Command::Version,
-        Some("app-server") => parse_app_server(&mut args, &mut config_overrides)?,
-        Some("exec") => parse_exec(&mut args, &mut config_overrides)?,
-        Some(other) => bail!("unknown command {other:?}\n\n{USAGE}"),
-    };
-    Ok(Invocation {
-        config_overrides,
-        command,
+
+    /// Converts lexopt's error into our wording (clap's, which users of the official CLI know).
+    pub fn from_lexopt(err: lexopt::Error, usage: &'static str) -> Self {
+        let message = match err {
+            lexopt::Error::UnexpectedOption(opt) => format!("unexpected argument '{opt}' found"),
+            lexopt::Error::UnexpectedArgument(arg) => {
+                format!("unexpected argument '{}' found", arg.to_string_lossy())
+            }
+            lexopt::Error::MissingValue { option: Some(opt) } => {
+                format!("a value is required for '{opt}' but none was supplied")
+            }
+            lexopt::Error::UnexpectedValue { option, .. } => {
+                format!("unexpected value for '{option}': it takes no value")
+            }
+            other => other.to_string(),
+        };
+        Self::new(message, usage)
+    }
+}
+
+/// Reads a UTF-8 value for `option`.
+pub fn string_value(
+    raw: Result<OsString, lexopt::Error>,
+    option: &str,
+    usage: &'static str,
+) -> Result<String, UsageError> {
+    let raw = raw.map_err(|e| UsageError::from_lexopt(e, usage))?;
+    raw.into_string().map_err(|raw| {
+        UsageError::new(
+            format!(
+                "invalid value for '{option}': {} is not valid UTF-8",
+                raw.to_string_lossy()
+            ),
+            usage,
+        )
     })
 }
 
-fn parse_app_server(
-    args: &mut impl Iterator<Item = String>,
-    overrides: &mut Vec<String>,
-) -> anyhow::Result<Command> {
-    let mut listen = "stdio://".to_string();
-    let mut out = None;
-    let mut generate = false;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--listen" => listen = args.next().context("--listen needs a value")?,
-            "generate-json-schema" => generate = true,
-            "--out" | "-o" => out = Some(PathBuf::from(args.next().context("--out needs DIR")?)),
-            "--experimental" => {}
-            "-c" | "--config" => overrides.push(args.next().context("-c needs key=value")?),
-            other => bail!("unknown app-server argument {other:?}\n\n{USAGE}"),
+/// Parses the arguments after the program name.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, UsageError> {
+    let usage = help::CODEX_USAGE;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut config_overrides = Vec::new();
+    let lex = |e| UsageError::from_lexopt(e, usage);
+    while let Some(arg) = parser.next().map_err(lex)? {
+        match arg {
+            Short('c') | Long("config") => {
+                config_overrides.push(string_value(parser.value(), "--config", usage)?)
+            }
+            Short('h') | Long("help") => return Ok(help_only(config_overrides, help::CODEX)),
+            Short('V') | Long("version") => {
+                return Ok(Invocation {
+                    config_overrides,
+                    command: Command::Version,
+                })
+            }
+            Value(name) => {
+                let command = match name.to_str() {
+                    Some("exec") | Some("e") => {
+                        let args = crate::exec::args::parse(&mut parser, &mut config_overrides)?;
+                        match args {
+                            Some(args) => Command::Exec(Box::new(args)),
+                            None => Command::Help(help::EXEC),
+                        }
+                    }
+                    Some("app-server") => parse_app_server(&mut parser, &mut config_overrides)?,
+                    Some("help") => Command::Help(help_topic(&mut parser)?),
+                    _ => {
+                        return Err(UsageError::new(
+                            format!("unrecognized subcommand '{}'", name.to_string_lossy()),
+                            usage,
+                        ))
+                    }
+                };
+                return Ok(Invocation {
+                    config_overrides,
+                    command,
+                });
+            }
+            other => return Err(lex(other.unexpected())),
         }
     }
-    if generate {
-        let out = out.context("generate-json-schema needs --out DIR")?;
-        return Ok(Command::GenerateJsonSchema { out });
+    Err(UsageError::new("a command is required", usage))
+}
+
+fn help_only(config_overrides: Vec<String>, text: &'static str) -> Invocation {
+    Invocation {
+        config_overrides,
+        command: Command::Help(text),
+    }
+}
+
+/// `codex help [COMMAND [SUBCOMMAND]]`.
+fn help_topic(parser: &mut lexopt::Parser) -> Result<&'static str, UsageError> {
+    let usage = help::CODEX_USAGE;
+    let mut words = Vec::new();
+    while let Some(arg) = parser
+        .next()
+        .map_err(|e| UsageError::from_lexopt(e, usage))?
+    {
+        match arg {
+            Value(word) => words.push(word.to_string_lossy().into_owned()),
+            other => return Err(UsageError::from_lexopt(other.unexpected(), usage)),
+        }
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [] => Ok(help::CODEX),
+        ["exec"] | ["e"] => Ok(help::EXEC),
+        ["app-server"] => Ok(help::APP_SERVER),
+        ["app-server", "generate-json-schema"] => Ok(help::GENERATE_JSON_SCHEMA),
+        other => Err(UsageError::new(
+            format!("no help for '{}'", other.join(" ")),
+            usage,
+        )),
+    }
+}
+
+/// `codex app-server [--listen URL] [generate-json-schema --out DIR]`.
+fn parse_app_server(
+    parser: &mut lexopt::Parser,
+    overrides: &mut Vec<String>,
+) -> Result<Command, UsageError> {
+    let usage = help::APP_SERVER_USAGE;
+    let mut listen = "stdio://".to_string();
+    while let Some(arg) = parser
+        .next()
+        .map_err(|e| UsageError::from_lexopt(e, usage))?
+    {
+        match arg {
+            Short('c') | Long("config") => {
+                overrides.push(string_value(parser.value(), "--config", usage)?)
+            }
+            Long("listen") => listen = string_value(parser.value(), "--listen", usage)?,
+            Short('h') | Long("help") => return Ok(Command::Help(help::APP_SERVER)),
+            Value(sub) if sub == "generate-json-schema" => {
+                return parse_generate_json_schema(parser, overrides)
+            }
+            Value(sub) => {
+                return Err(UsageError::new(
+                    format!("unrecognized subcommand '{}'", sub.to_string_lossy()),
+                    usage,
+                ))
+            }
+            other => return Err(UsageError::from_lexopt(other.unexpected(), usage)),
+        }
+    }
+    if listen != "stdio://" {
+        return Err(UsageError::new(
+            format!("unsupported --listen {listen:?}: only stdio:// is supported"),
+            usage,
+        ));
     }
     Ok(Command::AppServer { listen })
 }
 
-fn parse_exec(
-    args: &mut impl Iterator<Item = String>,
+/// `codex app-server generate-json-schema --out DIR`.
+fn parse_generate_json_schema(
+    parser: &mut lexopt::Parser,
     overrides: &mut Vec<String>,
-) -> anyhow::Result<Command> {
-    let mut json = false;
-    let mut prompt = Vec::new();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--json" => json = true,
-            "-c" | "--config" => overrides.push(args.next().context("-c needs key=value")?),
-            _ => prompt.push(arg),
+) -> Result<Command, UsageError> {
+    let usage = help::GENERATE_JSON_SCHEMA_USAGE;
+    let mut out = None;
+    while let Some(arg) = parser
+        .next()
+        .map_err(|e| UsageError::from_lexopt(e, usage))?
+    {
+        match arg {
+            Short('c') | Long("config") => {
+                overrides.push(string_value(parser.value(), "--config", usage)?)
+            }
+            Short('o') | Long("out") => {
+                out = Some(PathBuf::from(
+                    parser
+                        .value()
+                        .map_err(|e| UsageError::from_lexopt(e, usage))?,
+                ))
+            }
+            // The official flag adds methods and fields marked experimental. This runtime
+            // implements none, so the flag could only be ignored; say so instead.
+            Long("experimental") => {
+                return Err(UsageError::new(
+                    "--experimental is not supported: this runtime has no experimental \
+                     protocol surface, so the schema is always the stable one",
+                    usage,
+                ))
+            }
+            Short('h') | Long("help") => return Ok(Command::Help(help::GENERATE_JSON_SCHEMA)),
+            other => return Err(UsageError::from_lexopt(other.unexpected(), usage)),
         }
     }
-    if prompt.is_empty() {
-        bail!("exec needs a prompt\n\n{USAGE}");
+    let out = out.ok_or_else(|| {
+        UsageError::new(
+            "the following required arguments were not provided: --out <DIR>",
+            usage,
+        )
+    })?;
+    Ok(Command::GenerateJsonSchema { out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(words: &[&str]) -> Result<Invocation, UsageError> {
+        parse(words.iter().map(OsString::from))
     }
-    Ok(Command::Exec {
-        prompt: prompt.join(" "),
-        json,
-    })
+
+    #[test]
+    fn config_overrides_are_collected_before_and_after_the_subcommand() {
+        let inv = parse_words(&["-c", "a=1", "--config=b=2", "app-server", "-c", "c=3"]).unwrap();
+        assert_eq!(inv.config_overrides, ["a=1", "b=2", "c=3"]);
+        assert_eq!(
+            inv.command,
+            Command::AppServer {
+                listen: "stdio://".into()
+            }
+        );
+    }
+
+    #[test]
+    fn help_and_version_at_every_level() {
+        assert_eq!(
+            parse_words(&["--help"]).unwrap().command,
+            Command::Help(help::CODEX)
+        );
+        assert_eq!(parse_words(&["-V"]).unwrap().command, Command::Version);
+        assert_eq!(
+            parse_words(&["app-server", "-h"]).unwrap().command,
+            Command::Help(help::APP_SERVER)
+        );
+        assert_eq!(
+            parse_words(&["app-server", "generate-json-schema", "--help"])
+                .unwrap()
+                .command,
+            Command::Help(help::GENERATE_JSON_SCHEMA)
+        );
+        assert_eq!(
+            parse_words(&["exec", "--help"]).unwrap().command,
+            Command::Help(help::EXEC)
+        );
+        assert_eq!(
+            parse_words(&["help", "exec"]).unwrap().command,
+            Command::Help(help::EXEC)
+        );
+    }
+
+    #[test]
+    fn generate_json_schema_needs_out_and_rejects_experimental() {
+        assert_eq!(
+            parse_words(&["app-server", "generate-json-schema", "--out", "dir"])
+                .unwrap()
+                .command,
+            Command::GenerateJsonSchema { out: "dir".into() }
+        );
+        let missing = parse_words(&["app-server", "generate-json-schema"]).unwrap_err();
+        assert!(missing.message.contains("--out"), "{missing}");
+        let experimental = parse_words(&[
+            "app-server",
+            "generate-json-schema",
+            "--experimental",
+            "--out",
+            "d",
+        ])
+        .unwrap_err();
+        assert!(experimental.message.contains("--experimental"));
+    }
+
+    #[test]
+    fn mistakes_are_usage_errors_that_name_the_culprit() {
+        let e = parse_words(&["--bogus"]).unwrap_err();
+        assert_eq!(e.message, "unexpected argument '--bogus' found");
+        let e = parse_words(&["frobnicate"]).unwrap_err();
+        assert_eq!(e.message, "unrecognized subcommand 'frobnicate'");
+        let e = parse_words(&[]).unwrap_err();
+        assert_eq!(e.message, "a command is required");
+        let e = parse_words(&["app-server", "--listen", "ws://x"]).unwrap_err();
+        assert!(e.message.contains("stdio://"));
+        let e = parse_words(&["-c"]).unwrap_err();
+        assert!(e.message.contains("'-c'"), "{e}");
+    }
 }

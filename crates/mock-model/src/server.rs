@@ -442,8 +442,8 @@ fn record(shared: &Shared, request: Request) -> usize {
     index
 }
 
-/// `/_mock/*` (except `POST wait`, see [`wait_control`]): `GET requests`, `POST enqueue` (one
-/// spec or an array), `POST release`,
+/// `/_mock/*` (except `POST wait`, see [`wait_control`]): `GET requests`, `GET stats`,
+/// `POST enqueue` (one spec or an array), `POST release`,
 /// `POST default` (a spec or null), `POST models` (an array).
 fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u16, Value) {
     let parsed: Result<Value, _> = if body.is_empty() {
@@ -465,6 +465,8 @@ fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u
             200,
             serde_json::to_value(&shared.lock().requests).unwrap_or(Value::Null),
         ),
+        // Counts for other processes' tests, e.g. that a killed client abandoned its stream.
+        ("GET", "stats") => (200, stats(&shared.lock())),
         ("POST", "enqueue") => {
             let specs: Result<Vec<ReplySpec>, _> = match parsed {
                 Value::Array(_) => serde_json::from_value(parsed),
@@ -526,9 +528,20 @@ fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u
 /// Longest `POST /_mock/wait`, so a forgotten waiter cannot hold a connection forever.
 const MAX_WAIT: Duration = Duration::from_secs(300);
 
-/// `POST /_mock/wait {"requests"?: n, "gates_reached"?: n, "timeout_ms"?: t}`: answers 200 with
-/// the counts once every given count is reached, or 408 with the counts after `timeout_ms`
-/// (default 10 s, at most 300 s).
+/// The counts other processes' tests wait on or check.
+fn stats(state: &State) -> Value {
+    json!({
+        "requests": state.requests.len(),
+        "aborted_streams": state.aborted_streams,
+        "gates_reached": state.gates_reached,
+        "pending_replies": state.queue.len(),
+    })
+}
+
+/// `POST /_mock/wait {"requests"?: n, "aborted_streams"?: n, "gates_reached"?: n,
+/// "timeout_ms"?: t}`: answers 200 with the [`stats`] once every given count is reached, or 408
+/// with the stats and an error after `timeout_ms` (default 10 s, at most 300 s). Lets tests in
+/// other processes wait for the mock without polling.
 async fn wait_control(shared: &Arc<Shared>, body: &[u8]) -> (u16, Value) {
     let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let wanted = |key: &str| {
@@ -544,28 +557,29 @@ async fn wait_control(shared: &Arc<Shared>, body: &[u8]) -> (u16, Value) {
         .map_or(Duration::from_secs(10), Duration::from_millis)
         .min(MAX_WAIT);
     let deadline = tokio::time::Instant::now() + timeout;
-    let requests = shared
-        .wait_until("requests", wanted("requests"), timeout, |s| {
-            s.requests.len()
-        })
-        .await;
-    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-    let gates = shared
-        .wait_until(
-            "gated streams at their gate",
-            wanted("gates_reached"),
-            left,
-            |s| s.gates_reached,
-        )
-        .await;
-    let (status, mut body) = match (&requests, &gates) {
-        (Ok(_), Ok(_)) => (200, json!({})),
-        (Err(err), _) | (_, Err(err)) => (408, json!({"error": {"message": err.to_string()}})),
-    };
-    let state = shared.lock();
-    body["requests"] = json!(state.requests.len());
-    body["gates_reached"] = json!(state.gates_reached);
-    (status, body)
+    let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
+    let mut outcome = Ok(0);
+    let waits: [(&'static str, &str, fn(&State) -> usize); 3] = [
+        ("requests", "requests", |s| s.requests.len()),
+        ("aborted streams", "aborted_streams", |s| s.aborted_streams),
+        ("gated streams at their gate", "gates_reached", |s| {
+            s.gates_reached
+        }),
+    ];
+    for (what, key, count) in waits {
+        outcome = shared.wait_until(what, wanted(key), left(), count).await;
+        if outcome.is_err() {
+            break;
+        }
+    }
+    let mut body = stats(&shared.lock());
+    match outcome {
+        Ok(_) => (200, body),
+        Err(err) => {
+            body["error"] = json!({"message": err.to_string()});
+            (408, body)
+        }
+    }
 }
 
 async fn write_events(write: &mut OwnedWriteHalf, events: &[SseEvent]) -> io::Result<()> {

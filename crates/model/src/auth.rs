@@ -12,6 +12,7 @@ use crate::provider::ProviderInfo;
 
 const AUTH_FILE: &str = "auth.json";
 const API_KEY_FIELD: &str = "OPENAI_API_KEY";
+const CODEX_API_KEY_ENV: &str = "CODEX_API_KEY";
 
 fn auth_path(codex_home: &Path) -> PathBuf {
     codex_home.join(AUTH_FILE)
@@ -22,6 +23,7 @@ fn non_empty_env(name: &str) -> Option<String> {
 }
 
 /// The key for `provider`: its `env_key` variable, its `experimental_bearer_token`, then
+/// `CODEX_API_KEY` (what `@openai/codex-sdk` sets from its `apiKey` option), then
 /// `OPENAI_API_KEY`, then the key stored in `auth.json`; `None` if there is none.
 pub fn resolve_api_key(provider: &ProviderInfo, codex_home: &Path) -> Option<String> {
     provider
@@ -34,6 +36,7 @@ pub fn resolve_api_key(provider: &ProviderInfo, codex_home: &Path) -> Option<Str
                 .clone()
                 .filter(|t| !t.trim().is_empty())
         })
+        .or_else(|| non_empty_env(CODEX_API_KEY_ENV))
         .or_else(|| non_empty_env(API_KEY_FIELD))
         .or_else(|| read_stored_api_key(codex_home))
 }

@@ -8,7 +8,7 @@ use std::io;
 pub enum ModelError {
     /// A non-success HTTP status that is not retried (or not classified further).
     /// `message` holds the response body (truncated to ~2 KB) or the reason phrase.
-    #[error("unexpected status {status}: {message}")]
+    #[error("{}", http_message(*status, message))]
     Http { status: u16, message: String },
     /// The prompt does not fit the model's context window; retrying cannot help.
     #[error("the model's context window was exceeded: {0}")]
@@ -112,4 +112,14 @@ pub(crate) fn truncate_body(body: &str) -> String {
         end -= 1;
     }
     format!("{}…", &body[..end])
+}
+
+/// A rejected request (400) reads as the API's own explanation, the response body, as the
+/// official runtime reports it (turn errors and `codex exec` alike); other statuses say which.
+fn http_message(status: u16, message: &str) -> String {
+    if status == 400 {
+        message.to_string()
+    } else {
+        format!("unexpected status {status}: {message}")
+    }
 }

@@ -5,10 +5,8 @@
 //! - `transport`: line framing with a length limit, the stdout writer task.
 //! - `dispatch`: connection state (handshake), method routing, error mapping.
 //! - `handlers`: one function per method, thin glue over `codex_core::Runtime`.
-//! - [`exec`]: `codex exec`, the same runtime driven in-process for one prompt.
 
 mod dispatch;
-pub mod exec;
 mod handlers;
 mod transport;
 

@@ -106,6 +106,24 @@ async fn control_surface_enqueue_requests_models() {
     assert_eq!(captured.len(), 2);
     assert_eq!(captured[0]["path"], "/v1/responses");
     assert_eq!(captured[1]["path"], "/v1/models");
+    let (_, text) = http(server.addr(), "GET", "/_mock/stats", "").await;
+    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    let stats: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        stats,
+        serde_json::json!({"requests": 2, "aborted_streams": 0, "gates_reached": 0, "pending_replies": 1})
+    );
+    // `wait` answers at once when the counts are reached, and with 408 when they never are.
+    let (status, _) = http(server.addr(), "POST", "/_mock/wait", r#"{"requests": 2}"#).await;
+    assert_eq!(status, 200);
+    let (status, text) = http(
+        server.addr(),
+        "POST",
+        "/_mock/wait",
+        r#"{"requests": 3, "timeout_ms": 50}"#,
+    )
+    .await;
+    assert_eq!(status, 408, "{text}");
 }
 
 #[tokio::test]

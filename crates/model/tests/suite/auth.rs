@@ -44,7 +44,7 @@ fn env_key_wins_over_stored_key() {
         resolve_api_key(&provider, home.path()).as_deref(),
         Some("sk-from-env")
     );
-    if std::env::var("OPENAI_API_KEY").is_err() {
+    if std::env::var("OPENAI_API_KEY").is_err() && std::env::var("CODEX_API_KEY").is_err() {
         let plain = ProviderInfo::default();
         assert_eq!(
             resolve_api_key(&plain, home.path()).as_deref(),

@@ -1,0 +1,5 @@
+//! Test modules: argument handling of every command, and `codex exec` end to end.
+
+mod args;
+mod exec;
+pub mod harness;
