@@ -528,6 +528,9 @@ fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u
 /// Longest `POST /_mock/wait`, so a forgotten waiter cannot hold a connection forever.
 const MAX_WAIT: Duration = Duration::from_secs(300);
 
+/// Reads one count out of the mock's state.
+type Counter = fn(&State) -> usize;
+
 /// The counts other processes' tests wait on or check.
 fn stats(state: &State) -> Value {
     json!({
@@ -559,7 +562,7 @@ async fn wait_control(shared: &Arc<Shared>, body: &[u8]) -> (u16, Value) {
     let deadline = tokio::time::Instant::now() + timeout;
     let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
     let mut outcome = Ok(0);
-    let waits: [(&'static str, &str, fn(&State) -> usize); 3] = [
+    let waits: [(&'static str, &str, Counter); 3] = [
         ("requests", "requests", |s| s.requests.len()),
         ("aborted streams", "aborted_streams", |s| s.aborted_streams),
         ("gated streams at their gate", "gates_reached", |s| {

@@ -16,8 +16,8 @@ use super::events::{
 };
 use codex_protocol::methods::typed::ServerNotification;
 use codex_protocol::v2::{
-    CommandExecutionStatus, PatchApplyStatus, PatchChangeKind, ThreadItem, TokenUsageBreakdown,
-    TurnPlanStepStatus, TurnStatus,
+    CommandExecutionStatus, McpToolCallStatus, PatchApplyStatus, PatchChangeKind, ThreadItem,
+    TokenUsageBreakdown, TurnPlanStepStatus, TurnStatus,
 };
 use std::collections::HashMap;
 
@@ -151,13 +151,18 @@ impl EventMapper {
             | N::PlanDelta(_)
             | N::ServerRequestResolved(_)
             | N::AccountUpdated(_)
-            | N::AccountLoginCompleted(_) => Vec::new(),
+            | N::AccountLoginCompleted(_)
+            | N::McpServerStartupStatusUpdated(_)
+            | N::FsChanged(_)
+            | N::SkillsChanged(_) => Vec::new(),
         }
     }
 
     fn item_started(&mut self, item: &ThreadItem) -> Option<ThreadEvent> {
         let details = match item {
-            ThreadItem::CommandExecution { .. } | ThreadItem::FileChange { .. } => details(item)?,
+            ThreadItem::CommandExecution { .. }
+            | ThreadItem::FileChange { .. }
+            | ThreadItem::McpToolCall { .. } => details(item)?,
             _ => return None,
         };
         let id = self.new_id();
@@ -299,10 +304,37 @@ fn details(item: &ThreadItem) -> Option<ItemDetails> {
                 PatchApplyStatus::Failed | PatchApplyStatus::Declined => ItemStatus::Failed,
             },
         },
+        ThreadItem::McpToolCall {
+            server,
+            tool,
+            arguments,
+            status,
+            result,
+            error,
+            ..
+        } => ItemDetails::McpToolCall {
+            server: server.clone(),
+            tool: tool.clone(),
+            arguments: arguments.clone(),
+            result: result.as_ref().map(|r| super::events::McpToolCallResult {
+                content: r.content.clone(),
+                structured_content: r.structured_content.clone(),
+            }),
+            error: error.as_ref().map(|e| ThreadError {
+                message: e.message.clone(),
+            }),
+            status: match status {
+                McpToolCallStatus::InProgress => ItemStatus::InProgress,
+                McpToolCallStatus::Completed => ItemStatus::Completed,
+                McpToolCallStatus::Failed => ItemStatus::Failed,
+            },
+        },
+        // Exec has no client to define tools, so these never run here.
         ThreadItem::UserMessage { .. }
         | ThreadItem::Plan { .. }
         | ThreadItem::ImageView { .. }
-        | ThreadItem::ContextCompaction { .. } => return None,
+        | ThreadItem::ContextCompaction { .. }
+        | ThreadItem::DynamicToolCall { .. } => return None,
     })
 }
 

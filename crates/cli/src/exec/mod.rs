@@ -301,6 +301,34 @@ fn decline(
                 },
             );
         }
+        ServerRequest::McpServerElicitation(p) => {
+            printer.warn(&format!(
+                "declined a request from the {} MCP server: exec cannot ask the user",
+                p.server_name
+            ));
+            source.answer(
+                id,
+                &codex_protocol::v2::McpServerElicitationRequestResponse {
+                    action: codex_protocol::v2::McpServerElicitationAction::Decline,
+                    content: None,
+                    meta: None,
+                },
+            );
+        }
+        ServerRequest::DynamicToolCall(p) => {
+            // Exec never registers client tools, so a call can only be a model's mistake.
+            source.answer(
+                id,
+                &codex_protocol::v2::DynamicToolCallResponse {
+                    content_items: vec![
+                        codex_protocol::v2::DynamicToolCallOutputContentItem::InputText {
+                            text: format!("tool `{}` is not available in codex exec", p.tool),
+                        },
+                    ],
+                    success: false,
+                },
+            );
+        }
     }
 }
 
