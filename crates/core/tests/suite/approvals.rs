@@ -269,10 +269,7 @@ async fn interrupt_while_waiting_resolves_the_request() {
     ));
     let turn_id = h.turn(&thread, "go").await;
     let (id, _, _) = h.request().await;
-    h.runtime
-        .interrupt(serde_json::from_value(json!({"threadId": thread, "turnId": turn_id})).unwrap())
-        .await
-        .unwrap();
+    h.interrupt(&thread, &turn_id).await;
     assert_eq!(h.turn_completed().await["status"], "interrupted");
     assert_eq!(h.seen("serverRequest/resolved")[0]["requestId"], id);
     assert!(!h.cwd.join("w.txt").exists());

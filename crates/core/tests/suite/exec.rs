@@ -240,10 +240,7 @@ async fn interrupt_kills_the_whole_process_tree() {
         proc_cmdlines_containing(&format!("sleep {marker}")).len() >= 3
     })
     .await;
-    h.runtime
-        .interrupt(serde_json::from_value(json!({"threadId": thread, "turnId": turn_id})).unwrap())
-        .await
-        .unwrap();
+    h.interrupt(&thread, &turn_id).await;
     let turn = h.turn_completed().await;
     assert_eq!(turn["status"], "interrupted");
     eventually("the process tree to die", || {
@@ -378,10 +375,7 @@ async fn interrupt_as_the_command_starts_never_lets_it_finish() {
     let turn_id = h.turn(&thread, "go").await;
     h.until(|m| m["method"] == "item/started" && m["params"]["item"]["type"] == "commandExecution")
         .await;
-    h.runtime
-        .interrupt(serde_json::from_value(json!({"threadId": thread, "turnId": turn_id})).unwrap())
-        .await
-        .unwrap();
+    h.interrupt(&thread, &turn_id).await;
     assert_eq!(h.turn_completed().await["status"], "interrupted");
     // Had the command survived, `touch` would run 0.3 s after it started; watch for 1 s.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(1);

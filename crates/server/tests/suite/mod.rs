@@ -1,6 +1,5 @@
 //! Test modules, one per area of the protocol.
 
-mod exec;
 pub mod harness;
 mod list_scale;
 mod models;

@@ -1,0 +1,103 @@
+//! The tools of one thread. [`ToolRegistry`] changes while the thread is open (an MCP server
+//! reloads, a client adds tools); each model request works on a [`ToolSet`] snapshot, so the
+//! specs the model saw and the tools that answer its calls always match.
+
+use super::call::ToolCall;
+use super::tool::{Family, Tool};
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+
+/// An immutable set of tools, in advertising order.
+#[derive(Clone, Default)]
+pub struct ToolSet {
+    tools: Vec<Arc<dyn Tool>>,
+}
+
+impl ToolSet {
+    pub fn new(tools: Vec<Arc<dyn Tool>>) -> ToolSet {
+        ToolSet { tools }
+    }
+
+    /// The specs for models of `family`, in registration order.
+    pub fn specs(&self, family: Family) -> Vec<Value> {
+        self.tools.iter().filter_map(|t| t.spec(family)).collect()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
+        self.tools.iter().find(|t| t.name() == name)
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.tools.iter().map(|t| t.name()).collect()
+    }
+
+    /// The tool that answers `call`: by its namespace when it has one; else by its name; else,
+    /// for a flat `<namespace>__<name>` (as some models spell namespaced calls), by the
+    /// longest registered namespace it starts with.
+    pub fn resolve(&self, call: &ToolCall) -> Option<&Arc<dyn Tool>> {
+        if let Some(namespace) = &call.namespace {
+            return self.get(namespace);
+        }
+        if let Some(tool) = self.get(&call.name) {
+            return Some(tool);
+        }
+        self.tools
+            .iter()
+            .filter(|t| {
+                call.name
+                    .strip_prefix(t.name())
+                    .is_some_and(|rest| rest.len() > 2 && rest.starts_with("__"))
+            })
+            .max_by_key(|t| t.name().len())
+    }
+}
+
+/// A thread's tools; cheap to snapshot, safe to change from any task.
+pub struct ToolRegistry {
+    current: Mutex<Arc<ToolSet>>,
+}
+
+impl ToolRegistry {
+    pub fn new(tools: Vec<Arc<dyn Tool>>) -> ToolRegistry {
+        ToolRegistry {
+            current: Mutex::new(Arc::new(ToolSet::new(tools))),
+        }
+    }
+
+    /// The tools as they are now; later changes do not affect the snapshot.
+    pub fn snapshot(&self) -> Arc<ToolSet> {
+        self.current
+            .lock()
+            .map(|set| set.clone())
+            .unwrap_or_default()
+    }
+
+    /// Adds `tool`, replacing a tool of the same name in place (keeping its position).
+    pub fn register(&self, tool: Arc<dyn Tool>) {
+        if let Ok(mut current) = self.current.lock() {
+            let mut tools = current.tools.clone();
+            match tools.iter().position(|t| t.name() == tool.name()) {
+                Some(i) => tools[i] = tool,
+                None => tools.push(tool),
+            }
+            *current = Arc::new(ToolSet::new(tools));
+        }
+    }
+
+    /// Removes the tool called `name`; false when there was none.
+    pub fn remove(&self, name: &str) -> bool {
+        let Ok(mut current) = self.current.lock() else {
+            return false;
+        };
+        let before = current.tools.len();
+        let tools: Vec<_> = current
+            .tools
+            .iter()
+            .filter(|t| t.name() != name)
+            .cloned()
+            .collect();
+        let removed = tools.len() != before;
+        *current = Arc::new(ToolSet::new(tools));
+        removed
+    }
+}
