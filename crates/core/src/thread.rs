@@ -3,7 +3,7 @@
 
 use crate::settings::ThreadSettings;
 use crate::status::StatusCell;
-use crate::tools::{builtin_tools, ThreadTools};
+use crate::tools::{builtin_tools, ThreadTools, ToolRegistry};
 use codex_protocol::v2::{
     SessionSource, Thread, ThreadStatus, ThreadTokenUsage, Turn, TurnStatus, UserInput,
 };
@@ -48,7 +48,9 @@ pub struct LoadedThread {
     pub ephemeral: bool,
     /// Read without the state lock (lists, reads) and changed by turns and tools.
     pub status: Arc<StatusCell>,
-    /// Tool state that outlives one call: the registry, sessions, the turn diff, approvals.
+    /// The tools the thread offers; they may change while it is open.
+    pub registry: ToolRegistry,
+    /// Tool state that outlives one call: sessions, the turn diff, approvals.
     pub tools: Arc<ThreadTools>,
     pub state: tokio::sync::Mutex<ThreadState>,
 }
@@ -59,7 +61,8 @@ impl LoadedThread {
             id: record.id.clone(),
             ephemeral,
             status: Arc::new(StatusCell::new(ThreadStatus::Idle)),
-            tools: Arc::new(ThreadTools::new(builtin_tools())),
+            registry: ToolRegistry::new(builtin_tools()),
+            tools: Arc::new(ThreadTools::default()),
             state: tokio::sync::Mutex::new(ThreadState {
                 record,
                 settings,

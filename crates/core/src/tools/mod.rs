@@ -4,18 +4,18 @@
 //! request, advertises its specs, and runs the calls of the response through [`run_calls`],
 //! which returns each call's output item and the items it completed. The turn records them.
 //!
-//! # Layout
-//! - `tool`: the [`Tool`] trait, [`ToolNeeds`], model [`Family`].
+//! # Layout (each module uses only those listed before it)
 //! - `call`: [`ToolCall`] (a `function_call` / `custom_tool_call` item), [`ToolOutput`],
 //!   [`ToolError`].
-//! - `registry`: [`ToolRegistry`] (per thread, changes while the thread is open) and
-//!   [`ToolSet`] (an immutable snapshot; resolves `namespace` + `name` calls and flat
-//!   `<namespace>__<name>` names).
+//! - `thread_tools`: [`ThreadTools`], state that outlives one call (session approvals, the
+//!   turn diff, per-thread resources such as live processes).
 //! - `context`: [`ToolCtx`], what a call may use (the client sink, the turn's cancellation,
 //!   the settings, the thread's tool state), and [`CallScope`], which collects the items a
 //!   call completes.
-//! - `thread_tools`: [`ThreadTools`], state that outlives one call (the registry, session
-//!   approvals, the turn diff, per-thread resources such as live processes).
+//! - `tool`: the [`Tool`] trait, [`ToolNeeds`], model [`Family`].
+//! - `registry`: [`ToolRegistry`] (per thread, changes while the thread is open) and
+//!   [`ToolSet`] (an immutable snapshot; resolves `namespace` + `name` calls and flat
+//!   `<namespace>__<name>` names).
 //! - `run`: [`run_calls`], the calls of one response, in parallel where allowed.
 //! - Built-in tools: `shell` (`exec_command`, `shell_command`, `write_stdin`, with `command`
 //!   and `sessions`), `patch` (`apply_patch`, with `diff`), `plan` (`update_plan`), `image`

@@ -1,11 +1,9 @@
-//! Tool state of one thread that outlives a call: the registry, what the user approved for the
-//! session, the turn diff, and typed per-thread resources (live processes and the like).
-//! Everything here is dropped with the thread; resources that own processes kill them in
-//! their `Drop`.
+//! Tool state of one thread that outlives a call: what the user approved for the session, the
+//! turn diff, and typed per-thread resources (live processes and the like). Everything here is
+//! dropped with the thread; resources that own processes kill them in their `Drop`. (The
+//! thread's tools themselves are its [`super::ToolRegistry`], kept beside this.)
 
 use super::diff::TurnDiff;
-use super::registry::ToolRegistry;
-use super::tool::Tool;
 use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -22,24 +20,24 @@ pub struct SessionApprovals {
 }
 
 pub struct ThreadTools {
-    pub registry: ToolRegistry,
     next_process_id: AtomicI32,
     pub approvals: Mutex<SessionApprovals>,
     pub diff: Mutex<TurnDiff>,
     resources: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
-impl ThreadTools {
-    pub fn new(tools: Vec<Arc<dyn Tool>>) -> ThreadTools {
+impl Default for ThreadTools {
+    fn default() -> Self {
         ThreadTools {
-            registry: ToolRegistry::new(tools),
             next_process_id: AtomicI32::new(1000),
             approvals: Mutex::new(SessionApprovals::default()),
             diff: Mutex::new(TurnDiff::default()),
             resources: Mutex::new(HashMap::new()),
         }
     }
+}
 
+impl ThreadTools {
     /// A fresh process id (also the session id when the process outlives its call).
     pub fn next_process_id(&self) -> i32 {
         self.next_process_id.fetch_add(1, Ordering::Relaxed)

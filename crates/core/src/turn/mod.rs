@@ -250,7 +250,7 @@ impl TurnRun<'_> {
             }
             // One snapshot per request: the tools the model is shown answer its calls, even if
             // the thread's tools change meanwhile.
-            let tools = self.thread.tools.registry.snapshot();
+            let tools = self.thread.registry.snapshot();
             let body = {
                 let st = self.thread.state.lock().await;
                 crate::prompt::request_body(&crate::prompt::PromptParts {

@@ -1,10 +1,11 @@
 //! Threads: the `Thread` object and the thread lifecycle methods.
 
-use super::{
+use super::common::{
     ApprovalsReviewer, AskForApproval, GitInfo, Personality, ReasoningEffort, SandboxMode,
     SandboxPolicy, SessionSource, SortDirection, ThreadSortKey, ThreadSource, ThreadSourceKind,
-    ThreadStartSource, ThreadStatus, Turn,
+    ThreadStartSource, ThreadStatus,
 };
+use super::turn::Turn;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
