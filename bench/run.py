@@ -7,7 +7,7 @@ API mock). Results are printed as a Markdown table (ratio = official / ours, so 
 and written to bench/results.md. Python 3.11 standard library only.
 
 Usage: python3 bench/run.py [--quick] [--ours PATH] [--official PATH] [--only a,b] [--out FILE]
-Phases (for --only): cold_start, thread_start, turn, concurrent, stream, list, size.
+Phases (for --only): cold_start, thread_start, turn, concurrent, stream, list, fuzzy, size.
 See bench/README.md for what each figure means.
 """
 
@@ -45,7 +45,7 @@ TEMPLATE_VERSION = "v1"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DEFAULT_TIMEOUT = 60.0
 LONG_TIMEOUT = 300.0
-PHASES = ["cold_start", "thread_start", "turn", "concurrent", "stream", "list", "size"]
+PHASES = ["cold_start", "thread_start", "turn", "concurrent", "stream", "list", "fuzzy", "size"]
 
 # ---------------------------------------------------------------------------------------------
 # child process bookkeeping: every child we start is killed on exit, by pid
@@ -871,6 +871,43 @@ class Bench:
 
     # -- binary size
 
+    # -- fuzzyFileSearch over a 100,000-file tree
+
+    FUZZY_QUERIES = ["main", "widget_42", "srcmod7tst", "readme"]
+
+    def fuzzy_phase(self) -> None:
+        n = 10_000 if self.quick else 100_000
+        tree = ensure_file_tree(n)
+        mock = Mock(self.mock_bin, "ok")
+        try:
+            for who in self.bins:
+                srv = self.spawn(who, mock)
+                try:
+                    self.guarded("fuzzyFileSearch", who, lambda: self._fuzzy(who, srv, n, tree))
+                finally:
+                    srv.close()
+        finally:
+            mock.close()
+
+    def _fuzzy(self, who: str, srv: Server, n: int, tree: Path) -> None:
+        srv.initialize()
+        reps = 3 if self.quick else 5
+        samples = []
+        hits = 0
+        for q in self.FUZZY_QUERIES:
+            for _ in range(reps):
+                result, dt_ = srv.request(
+                    "fuzzyFileSearch", {"query": q, "roots": [str(tree)]}, LONG_TIMEOUT
+                )
+                samples.append(dt_)
+            hits += len(result.get("files", []))
+        if hits == 0:
+            self.res.note(f"{who} fuzzyFileSearch returned no files for any query")
+        self.res.add(f"fuzzyFileSearch over {n:,} files (median of {len(samples)})", who,
+                     median(samples) * 1000, "ms")
+        self.res.detail(who, f"fuzzyFileSearch {n:,}", samples)
+        self.check_server(who, srv, "fuzzy")
+
     def size_phase(self) -> None:
         for who, path in self.bins.items():
             self.res.add("binary size (codex)", who, path.stat().st_size, "MiB")
@@ -1020,6 +1057,35 @@ def ensure_template(n: int) -> Path:
 # locating binaries
 
 
+def ensure_file_tree(n: int) -> Path:
+    """A source-like tree of `n` files (cached): 1% of directories are git-ignored build output,
+    so a search that honours .gitignore sees about 99% of them."""
+    root = TEMPLATES / f"fuzzy-{n}"
+    done = root / ".complete"
+    if done.exists():
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    rng = random.Random(7)
+    words = ["main", "util", "widget", "config", "parser", "server", "client", "readme", "test",
+             "handler", "model", "store", "index", "render", "layout", "theme", "auth", "cache"]
+    exts = [".rs", ".py", ".ts", ".md", ".json", ".toml"]
+    per_dir = 100
+    t = time.perf_counter()
+    (root).mkdir(parents=True)
+    (root / ".gitignore").write_text("build_out/\n")
+    for d in range(n // per_dir):
+        top = "build_out" if d % 100 == 99 else f"src{d % 37}"
+        folder = root / top / f"mod{d}" / rng.choice(["tst", "lib", "api", "ui"])
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in range(per_dir):
+            name = f"{rng.choice(words)}_{rng.randrange(1000)}_{d}_{f}{rng.choice(exts)}"
+            (folder / name).touch()
+    done.touch()
+    log(f"generated a {n}-file tree in {time.perf_counter() - t:.1f}s")
+    return root
+
+
 def ensure_ours(path: str | None) -> tuple[Path, Path]:
     ours = Path(path) if path else TARGET / "release" / "codex"
     mock = TARGET / "release" / "codex-mock-model"
@@ -1129,6 +1195,7 @@ def main() -> int:
         "concurrent": bench.concurrent_phase,
         "stream": bench.stream_phase,
         "list": bench.list_phase,
+        "fuzzy": bench.fuzzy_phase,
         "size": bench.size_phase,
     }
     for p in phases:

@@ -130,6 +130,21 @@ table! {
         AccountLoginStart => "account/login/start" (LoginAccountParams) -> LoginAccountResponse;
         AccountLoginCancel => "account/login/cancel" (CancelLoginAccountParams) -> CancelLoginAccountResponse;
         AccountLogout => "account/logout" (NoParams) -> LogoutAccountResponse;
+        McpServerStatusList => "mcpServerStatus/list" (ListMcpServerStatusParams) -> ListMcpServerStatusResponse;
+        McpServerToolCall => "mcpServer/tool/call" (McpServerToolCallParams) -> McpServerToolCallResponse;
+        McpServerResourceRead => "mcpServer/resource/read" (McpResourceReadParams) -> McpResourceReadResponse;
+        ConfigMcpServerReload => "config/mcpServer/reload" (NoParams) -> McpServerRefreshResponse;
+        FsReadFile => "fs/readFile" (FsReadFileParams) -> FsReadFileResponse;
+        FsWriteFile => "fs/writeFile" (FsWriteFileParams) -> FsWriteFileResponse;
+        FsCreateDirectory => "fs/createDirectory" (FsCreateDirectoryParams) -> FsCreateDirectoryResponse;
+        FsGetMetadata => "fs/getMetadata" (FsGetMetadataParams) -> FsGetMetadataResponse;
+        FsReadDirectory => "fs/readDirectory" (FsReadDirectoryParams) -> FsReadDirectoryResponse;
+        FsRemove => "fs/remove" (FsRemoveParams) -> FsRemoveResponse;
+        FsCopy => "fs/copy" (FsCopyParams) -> FsCopyResponse;
+        FsWatch => "fs/watch" (FsWatchParams) -> FsWatchResponse;
+        FsUnwatch => "fs/unwatch" (FsUnwatchParams) -> FsUnwatchResponse;
+        FuzzyFileSearch => "fuzzyFileSearch" (FuzzyFileSearchParams) -> FuzzyFileSearchResponse;
+        SkillsList => "skills/list" (SkillsListParams) -> SkillsListResponse;
     }
     client_notifications {
         Initialized => "initialized" (NoParams);
@@ -163,10 +178,14 @@ table! {
         DeprecationNotice => "deprecationNotice" (DeprecationNoticeNotification);
         AccountUpdated => "account/updated" (AccountUpdatedNotification);
         AccountLoginCompleted => "account/login/completed" (AccountLoginCompletedNotification);
+        McpServerStartupStatusUpdated => "mcpServer/startupStatus/updated" (McpServerStatusUpdatedNotification);
+        FsChanged => "fs/changed" (FsChangedNotification);
+        SkillsChanged => "skills/changed" (SkillsChangedNotification);
     }
     server_requests {
         CommandExecutionRequestApproval => "item/commandExecution/requestApproval" (CommandExecutionRequestApprovalParams) -> CommandExecutionRequestApprovalResponse;
         FileChangeRequestApproval => "item/fileChange/requestApproval" (FileChangeRequestApprovalParams) -> FileChangeRequestApprovalResponse;
+        McpServerElicitation => "mcpServer/elicitation/request" (McpServerElicitationRequestParams) -> McpServerElicitationRequestResponse;
     }
 }
 

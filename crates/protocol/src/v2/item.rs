@@ -201,6 +201,31 @@ pub enum ThreadItem {
     ImageView { id: String, path: PathBuf },
     #[schemars(title = "ContextCompactionThreadItem")]
     ContextCompaction { id: String },
+    /// A call to a tool of an MCP server; `id` is the model's call id, `tool` the server's own
+    /// tool name. Field order and nulls as the official runtime sends them.
+    #[serde(rename_all = "camelCase")]
+    #[schemars(title = "McpToolCallThreadItem")]
+    McpToolCall {
+        id: String,
+        server: String,
+        tool: String,
+        status: super::mcp::McpToolCallStatus,
+        arguments: serde_json::Value,
+        #[serde(default)]
+        app_context: Option<serde_json::Value>,
+        #[serde(default)]
+        mcp_app_ui: Option<serde_json::Value>,
+        #[serde(default)]
+        plugin_id: Option<String>,
+        #[serde(default)]
+        read_only_hint: Option<bool>,
+        #[serde(default)]
+        result: Option<super::mcp::McpToolCallResult>,
+        #[serde(default)]
+        error: Option<super::mcp::McpToolCallError>,
+        #[serde(default)]
+        duration_ms: Option<i64>,
+    },
 }
 
 fn default_command_source() -> CommandExecutionSource {
@@ -217,7 +242,8 @@ impl ThreadItem {
             | ThreadItem::CommandExecution { id, .. }
             | ThreadItem::FileChange { id, .. }
             | ThreadItem::ImageView { id, .. }
-            | ThreadItem::ContextCompaction { id } => id,
+            | ThreadItem::ContextCompaction { id }
+            | ThreadItem::McpToolCall { id, .. } => id,
         }
     }
 }

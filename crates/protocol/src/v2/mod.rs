@@ -19,19 +19,27 @@ macro_rules! same_shape {
 mod account;
 mod approval;
 mod common;
+mod fs;
 mod initialize;
 mod item;
+mod mcp;
 mod model;
 mod notification;
+mod search;
+mod skills;
 mod thread;
 mod turn;
 
 pub use account::*;
 pub use approval::*;
 pub use common::*;
+pub use fs::*;
 pub use initialize::*;
 pub use item::*;
+pub use mcp::*;
 pub use model::*;
 pub use notification::*;
+pub use search::*;
+pub use skills::*;
 pub use thread::*;
 pub use turn::*;

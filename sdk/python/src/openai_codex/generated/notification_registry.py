@@ -18,13 +18,16 @@ from .v2_all import DeprecationNoticeNotification
 from .v2_all import ErrorNotification
 from .v2_all import FileChangeOutputDeltaNotification
 from .v2_all import FileChangePatchUpdatedNotification
+from .v2_all import FsChangedNotification
 from .v2_all import ItemCompletedNotification
 from .v2_all import ItemStartedNotification
+from .v2_all import McpServerStatusUpdatedNotification
 from .v2_all import PlanDeltaNotification
 from .v2_all import ReasoningSummaryPartAddedNotification
 from .v2_all import ReasoningSummaryTextDeltaNotification
 from .v2_all import ReasoningTextDeltaNotification
 from .v2_all import ServerRequestResolvedNotification
+from .v2_all import SkillsChangedNotification
 from .v2_all import ThreadArchivedNotification
 from .v2_all import ThreadClosedNotification
 from .v2_all import ThreadNameUpdatedNotification
@@ -44,6 +47,7 @@ NOTIFICATION_MODELS: dict[str, type[BaseModel]] = {
     "configWarning": ConfigWarningNotification,
     "deprecationNotice": DeprecationNoticeNotification,
     "error": ErrorNotification,
+    "fs/changed": FsChangedNotification,
     "item/agentMessage/delta": AgentMessageDeltaNotification,
     "item/commandExecution/outputDelta": CommandExecutionOutputDeltaNotification,
     "item/completed": ItemCompletedNotification,
@@ -54,7 +58,9 @@ NOTIFICATION_MODELS: dict[str, type[BaseModel]] = {
     "item/reasoning/summaryTextDelta": ReasoningSummaryTextDeltaNotification,
     "item/reasoning/textDelta": ReasoningTextDeltaNotification,
     "item/started": ItemStartedNotification,
+    "mcpServer/startupStatus/updated": McpServerStatusUpdatedNotification,
     "serverRequest/resolved": ServerRequestResolvedNotification,
+    "skills/changed": SkillsChangedNotification,
     "thread/archived": ThreadArchivedNotification,
     "thread/closed": ThreadClosedNotification,
     "thread/name/updated": ThreadNameUpdatedNotification,
@@ -79,13 +85,16 @@ KnownNotificationPayload: TypeAlias = (
     ErrorNotification |
     FileChangeOutputDeltaNotification |
     FileChangePatchUpdatedNotification |
+    FsChangedNotification |
     ItemCompletedNotification |
     ItemStartedNotification |
+    McpServerStatusUpdatedNotification |
     PlanDeltaNotification |
     ReasoningSummaryPartAddedNotification |
     ReasoningSummaryTextDeltaNotification |
     ReasoningTextDeltaNotification |
     ServerRequestResolvedNotification |
+    SkillsChangedNotification |
     ThreadArchivedNotification |
     ThreadClosedNotification |
     ThreadNameUpdatedNotification |

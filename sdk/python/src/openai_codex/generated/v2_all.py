@@ -295,6 +295,245 @@ class FileChangeRequestApprovalResponse(BaseModel):
     decision: ApprovalDecision
 
 
+class FsChangedNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    changed_paths: Annotated[list[str], Field(alias="changedPaths")]
+    watch_id: Annotated[str, Field(alias="watchId")]
+
+
+class FsCopyParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    destination_path: Annotated[str, Field(alias="destinationPath")]
+    recursive: Annotated[
+        bool | None, Field(description="Needed to copy a directory; ignored for files.")
+    ] = None
+    source_path: Annotated[str, Field(alias="sourcePath")]
+
+
+class FsCopyResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FsCreateDirectoryParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+    recursive: Annotated[
+        bool | None, Field(description="Create missing parents too (default true).")
+    ] = None
+
+
+class FsCreateDirectoryResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FsGetMetadataParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+
+
+class FsGetMetadataResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    created_at_ms: Annotated[
+        int,
+        Field(
+            alias="createdAtMs",
+            description="Unix milliseconds, 0 when the file system does not record it.",
+        ),
+    ]
+    is_directory: Annotated[bool, Field(alias="isDirectory")]
+    is_file: Annotated[bool, Field(alias="isFile")]
+    is_symlink: Annotated[
+        bool,
+        Field(
+            alias="isSymlink",
+            description="Whether the path itself is a symbolic link (the other fields describe its target).",
+        ),
+    ]
+    modified_at_ms: Annotated[int, Field(alias="modifiedAtMs")]
+
+
+class FsReadDirectoryEntry(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file_name: Annotated[
+        str, Field(alias="fileName", description="The entry's own name, not a path.")
+    ]
+    is_directory: Annotated[bool, Field(alias="isDirectory")]
+    is_file: Annotated[bool, Field(alias="isFile")]
+
+
+class FsReadDirectoryParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+
+
+class FsReadDirectoryResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    entries: list[FsReadDirectoryEntry]
+
+
+class FsReadFileParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+
+
+class FsReadFileResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    data_base64: Annotated[str, Field(alias="dataBase64")]
+
+
+class FsRemoveParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    force: Annotated[
+        bool | None, Field(description="A missing path is not an error (default true).")
+    ] = None
+    path: str
+    recursive: Annotated[
+        bool | None,
+        Field(description="Remove directories with their contents (default true)."),
+    ] = None
+
+
+class FsRemoveResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FsUnwatchParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    watch_id: Annotated[str, Field(alias="watchId")]
+
+
+class FsUnwatchResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FsWatchParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+    watch_id: Annotated[
+        str,
+        Field(
+            alias="watchId",
+            description="Chosen by the client; scoped to its connection.",
+        ),
+    ]
+
+
+class FsWatchResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: Annotated[str, Field(description="The canonical path being watched.")]
+
+
+class FsWriteFileParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    data_base64: Annotated[str, Field(alias="dataBase64")]
+    path: str
+
+
+class FsWriteFileResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class FuzzyFileSearchMatchType(str, Enum):
+    file = "file"
+    directory = "directory"
+
+
+class FuzzyFileSearchParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cancellation_token: Annotated[
+        str | None,
+        Field(
+            alias="cancellationToken",
+            description="A newer search with the same token cancels this one (it then answers with no files).",
+        ),
+    ] = None
+    query: str
+    roots: list[str]
+
+
+class Indice(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class FuzzyFileSearchResult(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file_name: str
+    indices: Annotated[
+        list[Indice] | None,
+        Field(description="Character positions in `path` that matched the query."),
+    ] = None
+    match_type: FuzzyFileSearchMatchType
+    path: Annotated[str, Field(description="Relative to `root`.")]
+    root: str
+    score: Annotated[int, Field(ge=0)]
+
+
 class GetAccountParams(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -402,6 +641,238 @@ class LogoutAccountResponse(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
+
+
+class McpAuthStatus(str, Enum):
+    unknown = "unknown"
+    unsupported = "unsupported"
+    not_logged_in = "notLoggedIn"
+    bearer_token = "bearerToken"
+    o_auth = "oAuth"
+
+
+class McpResource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    annotations: Any | None = None
+    description: str | None = None
+    icons: list[Any] | None = None
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    name: str
+    size: Annotated[int | None, Field(ge=0)] = None
+    title: str | None = None
+    uri: str
+
+
+class McpResourceReadTarget(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    connector_id: Annotated[str, Field(alias="connectorId")]
+    link_id: Annotated[str | None, Field(alias="linkId")] = None
+
+
+class McpResourceTemplate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    annotations: Any | None = None
+    description: str | None = None
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    name: str
+    title: str | None = None
+    uri_template: Annotated[str, Field(alias="uriTemplate")]
+
+
+class McpServerConnectionStatus(str, Enum):
+    not_started = "notStarted"
+    starting = "starting"
+    connected = "connected"
+    authentication_required = "authenticationRequired"
+    failed = "failed"
+    cancelled = "cancelled"
+    disabled = "disabled"
+
+
+class McpServerElicitationAction(str, Enum):
+    accept = "accept"
+    decline = "decline"
+    cancel = "cancel"
+
+
+class FormMcpServerElicitationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    server_name: Annotated[str, Field(alias="serverName")]
+    thread_id: Annotated[str, Field(alias="threadId")]
+    turn_id: Annotated[str | None, Field(alias="turnId")] = None
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    message: str
+    mode: Literal["form"]
+    requested_schema: Annotated[Any, Field(alias="requestedSchema")]
+
+
+class UrlMcpServerElicitationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    server_name: Annotated[str, Field(alias="serverName")]
+    thread_id: Annotated[str, Field(alias="threadId")]
+    turn_id: Annotated[str | None, Field(alias="turnId")] = None
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    elicitation_id: Annotated[str, Field(alias="elicitationId")]
+    message: str
+    mode: Literal["url"]
+    url: str
+
+
+class McpServerElicitationRequestParams(
+    RootModel[FormMcpServerElicitationRequest | UrlMcpServerElicitationRequest]
+):
+    root: Annotated[
+        FormMcpServerElicitationRequest | UrlMcpServerElicitationRequest,
+        Field(
+            description="`mcpServer/elicitation/request` params: a server (or this runtime, for a tool approval) asks the user for input."
+        ),
+    ]
+
+
+class McpServerElicitationRequestResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[
+        Any | None,
+        Field(
+            alias="_meta",
+            description='`{"persist": "session"}` on an accepted tool approval remembers it for the thread.',
+        ),
+    ] = None
+    action: McpServerElicitationAction
+    content: Any | None = None
+
+
+class McpServerInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    description: str | None = None
+    icons: list[Any] | None = None
+    name: str
+    title: str | None = None
+    version: str
+    website_url: Annotated[str | None, Field(alias="websiteUrl")] = None
+
+
+class McpServerRefreshResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class McpServerStartupState(str, Enum):
+    starting = "starting"
+    ready = "ready"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class McpServerStatusDetail(str, Enum):
+    full = "full"
+    tools_and_auth_only = "toolsAndAuthOnly"
+
+
+class McpServerStatusUpdatedNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    error: Annotated[
+        str | None, Field(description="Why the server failed to start; null otherwise.")
+    ] = None
+    failure_reason: Annotated[
+        str | None,
+        Field(
+            alias="failureReason",
+            description='Only `"reauthenticationRequired"` upstream (OAuth); always null here.',
+        ),
+    ] = None
+    name: str
+    status: McpServerStartupState
+    thread_id: Annotated[str | None, Field(alias="threadId")] = None
+
+
+class McpServerToolCallParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    arguments: Any | None = None
+    server: str
+    thread_id: Annotated[str, Field(alias="threadId")]
+    tool: str
+
+
+class McpServerToolCallResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    content: list[Any]
+    is_error: Annotated[bool | None, Field(alias="isError")] = None
+    structured_content: Annotated[Any | None, Field(alias="structuredContent")] = None
+
+
+class McpTool(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    annotations: Any | None = None
+    description: str | None = None
+    icons: list[Any] | None = None
+    input_schema: Annotated[Any, Field(alias="inputSchema")]
+    name: str
+    output_schema: Annotated[Any | None, Field(alias="outputSchema")] = None
+    title: str | None = None
+
+
+class McpToolCallError(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    message: str
+
+
+class McpToolCallResult(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    content: list[Any]
+    structured_content: Annotated[Any | None, Field(alias="structuredContent")] = None
+
+
+class McpToolCallStatus(str, Enum):
+    in_progress = "inProgress"
+    completed = "completed"
+    failed = "failed"
 
 
 class MessagePhase(str, Enum):
@@ -584,6 +1055,35 @@ class RequestId(RootModel[int | str]):
     ]
 
 
+class TextResourceContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    text: str
+    uri: str
+
+
+class BlobResourceContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
+    blob: str
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    uri: str
+
+
+class ResourceContent(RootModel[TextResourceContent | BlobResourceContent]):
+    root: Annotated[
+        TextResourceContent | BlobResourceContent,
+        Field(description="Contents of a read resource: text or a base64 blob."),
+    ]
+
+
 class SandboxMode(str, Enum):
     read_only = "read-only"
     workspace_write = "workspace-write"
@@ -672,6 +1172,49 @@ class SessionSourceKind(str, Enum):
     exec = "exec"
     app_server = "appServer"
     unknown = "unknown"
+
+
+class SkillErrorInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    message: str
+    path: str
+
+
+class SkillScope(str, Enum):
+    user = "user"
+    repo = "repo"
+    system = "system"
+    admin = "admin"
+
+
+class SkillsChangedNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class SkillsListParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cwds: Annotated[
+        list[str] | None,
+        Field(
+            description="Working directories whose repo skills to list; empty means the server's own cwd."
+        ),
+    ] = None
+    force_reload: Annotated[
+        bool | None,
+        Field(
+            alias="forceReload",
+            description="Re-scan the disk instead of answering from the cache.",
+        ),
+    ] = None
 
 
 class SortDirection(str, Enum):
@@ -807,6 +1350,26 @@ class ContextCompactionThreadItem(BaseModel):
     )
     id: str
     type: Literal["contextCompaction"]
+
+
+class McpToolCallThreadItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    app_context: Annotated[Any | None, Field(alias="appContext")] = None
+    arguments: Any
+    duration_ms: Annotated[int | None, Field(alias="durationMs")] = None
+    error: McpToolCallError | None = None
+    id: str
+    mcp_app_ui: Annotated[Any | None, Field(alias="mcpAppUi")] = None
+    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
+    read_only_hint: Annotated[bool | None, Field(alias="readOnlyHint")] = None
+    result: McpToolCallResult | None = None
+    server: str
+    status: McpToolCallStatus
+    tool: str
+    type: Literal["mcpToolCall"]
 
 
 class ThreadListCwdFilter(RootModel[str | list[str]]):
@@ -1169,6 +1732,14 @@ class FileUpdateChange(BaseModel):
     path: str
 
 
+class FuzzyFileSearchResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    files: list[FuzzyFileSearchResult]
+
+
 class InitializeResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1179,6 +1750,79 @@ class InitializeResponse(BaseModel):
     platform_os: Annotated[str, Field(alias="platformOs")]
     server_info: Annotated[ServerInfo, Field(alias="serverInfo")]
     user_agent: Annotated[str, Field(alias="userAgent")]
+
+
+class ListMcpServerStatusParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cursor: str | None = None
+    detail: McpServerStatusDetail | None = None
+    limit: Annotated[int | None, Field(ge=0)] = None
+    server_name: Annotated[str | None, Field(alias="serverName")] = None
+    thread_id: Annotated[str | None, Field(alias="threadId")] = None
+
+
+class McpResourceReadParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    connector_id: Annotated[str | None, Field(alias="connectorId")] = None
+    origin_call_id: Annotated[str | None, Field(alias="originCallId")] = None
+    server: str
+    target: McpResourceReadTarget | None = None
+    thread_id: Annotated[str | None, Field(alias="threadId")] = None
+    uri: str
+
+
+class McpResourceReadResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    contents: list[ResourceContent]
+    origin_call_id: Annotated[str | None, Field(alias="originCallId")] = None
+
+
+class McpServerStatus(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    auth_status: Annotated[McpAuthStatus, Field(alias="authStatus")]
+    http_origin: Annotated[
+        str | None,
+        Field(
+            alias="httpOrigin",
+            description="Scheme, host and port of a streamable-HTTP server; null for stdio.",
+        ),
+    ] = None
+    name: str
+    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
+    resource_templates: Annotated[
+        list[McpResourceTemplate], Field(alias="resourceTemplates")
+    ]
+    resources: list[McpResource]
+    runtime_status: Annotated[
+        McpServerConnectionStatus | None, Field(alias="runtimeStatus")
+    ] = None
+    server_capabilities: Annotated[Any | None, Field(alias="serverCapabilities")] = None
+    server_info: Annotated[McpServerInfo | None, Field(alias="serverInfo")] = None
+    tools: Annotated[
+        dict[str, McpTool],
+        Field(
+            description="The server's tools after `enabled_tools`/`disabled_tools`, keyed by the server's names."
+        ),
+    ]
+    tools_error: Annotated[
+        str | None,
+        Field(
+            alias="toolsError",
+            description="Why no tool catalogue could be fetched (the server failed to start); null otherwise.",
+        ),
+    ] = None
 
 
 class Model(BaseModel):
@@ -1218,6 +1862,48 @@ class SessionSource(RootModel[SessionSourceKind | dict[str, Any]]):
             description="Where a thread came from. Strings for the plain kinds, objects for custom and sub-agent ones."
         ),
     ]
+
+
+class SkillMetadata(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    description: str
+    enabled: bool
+    name: str
+    path: Annotated[str, Field(description="The `SKILL.md` file.")]
+    scope: SkillScope
+    short_description: Annotated[
+        str | None,
+        Field(
+            alias="shortDescription",
+            description="`metadata.short-description` from the front matter, when present.",
+        ),
+    ] = None
+
+
+class SkillsListEntry(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cwd: str
+    errors: Annotated[
+        list[SkillErrorInfo],
+        Field(
+            description="Files that look like skills but could not be read; the others are still listed."
+        ),
+    ]
+    skills: list[SkillMetadata]
+
+
+class SkillsListResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    data: list[SkillsListEntry]
 
 
 class ThreadForkParams(BaseModel):
@@ -1284,10 +1970,11 @@ class ThreadItem(
         | FileChangeThreadItem
         | ImageViewThreadItem
         | ContextCompactionThreadItem
+        | McpToolCallThreadItem
     ]
 ):
     root: Annotated[
-        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem,
+        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem | McpToolCallThreadItem,
         Field(
             description="One unit of a turn. Every field is emitted (null when absent), as the official runtime does."
         ),
@@ -1519,6 +2206,15 @@ class ItemStartedNotification(BaseModel):
     started_at_ms: Annotated[int, Field(alias="startedAtMs")]
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class ListMcpServerStatusResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    data: list[McpServerStatus]
+    next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
 
 
 class Turn(BaseModel):

@@ -1,0 +1,9 @@
+mod approvals;
+mod calls;
+mod elicitation;
+mod http;
+mod lifecycle;
+mod startup;
+mod status;
+mod support;
+mod tools;

@@ -1,0 +1,4 @@
+mod fs;
+mod search;
+mod skills;
+mod watch;
