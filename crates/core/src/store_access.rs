@@ -10,16 +10,23 @@ use crate::error::CoreError;
 use codex_store::{
     ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, Store, StoreError, ThreadRecord,
 };
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
+
+/// How long rollout syncs wait to be batched with others.
+const SYNC_BATCH_WINDOW: Duration = Duration::from_millis(20);
 
 /// A cloneable handle on the thread store.
 #[derive(Clone)]
 pub struct StoreAccess {
     opened: Arc<OnceLock<Result<Store, String>>>,
     ready: watch::Receiver<bool>,
+    /// Threads whose rollout awaits an fsync, and whether a sync pass is scheduled.
+    unsynced: Arc<Mutex<(HashSet<String>, bool)>>,
 }
 
 impl StoreAccess {
@@ -36,7 +43,11 @@ impl StoreAccess {
             let _ = cell.set(result);
             ready_tx.send_replace(true);
         });
-        StoreAccess { opened, ready }
+        StoreAccess {
+            opened,
+            ready,
+            unsynced: Arc::new(Mutex::new((HashSet::new(), false))),
+        }
     }
 
     /// The store, once open.
@@ -103,35 +114,50 @@ impl StoreAccess {
         self.run(move |s| s.set_name(&id, &name)).await
     }
 
-    /// Appends a batch of rollout lines (one write and one index update for the batch), then
-    /// reads the thread's record back when `read_back` is set.
-    pub async fn append(
-        &self,
-        id: &str,
-        entries: Vec<RolloutEntry>,
-        read_back: bool,
-    ) -> Result<Option<ThreadRecord>, CoreError> {
+    /// Appends a batch of rollout lines: one write and one index update for the batch.
+    pub async fn append(&self, id: &str, entries: Vec<RolloutEntry>) -> Result<(), CoreError> {
         let id = id.to_string();
-        self.run(move |s| {
-            s.append(&id, &entries)?;
-            if read_back {
-                s.get(&id)
-            } else {
-                Ok(None)
-            }
-        })
-        .await
+        self.run(move |s| s.append(&id, &entries)).await
     }
 
     /// `fdatasync` of the thread's rollout, off the caller's path (tracked by `tasks`, so a
     /// shutdown waits for it). Lines are already written when this runs: it protects against
-    /// power loss, not against a crash of the process.
+    /// power loss, not against a crash of the process. Requests made within a short window are
+    /// served by one pass on one blocking thread.
     pub fn sync_in_background(&self, tasks: &TaskTracker, id: &str) {
+        let Ok(mut unsynced) = self.unsynced.lock() else {
+            return;
+        };
+        unsynced.0.insert(id.to_string());
+        if unsynced.1 {
+            return;
+        }
+        unsynced.1 = true;
         let access = self.clone();
-        let id = id.to_string();
         tasks.spawn(async move {
-            if let Err(e) = access.run(move |s| s.sync(&id)).await {
-                tracing::warn!("rollout sync failed: {e}");
+            loop {
+                tokio::time::sleep(SYNC_BATCH_WINDOW).await;
+                let ids = match access.unsynced.lock() {
+                    Ok(mut unsynced) if unsynced.0.is_empty() => {
+                        unsynced.1 = false;
+                        return;
+                    }
+                    Ok(mut unsynced) => std::mem::take(&mut unsynced.0),
+                    Err(_) => return,
+                };
+                let synced = access
+                    .run(move |s| {
+                        for id in &ids {
+                            if let Err(e) = s.sync(id) {
+                                tracing::warn!(thread = %id, "rollout sync failed: {e}");
+                            }
+                        }
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = synced {
+                    tracing::warn!("rollout sync failed: {e}");
+                }
             }
         });
     }

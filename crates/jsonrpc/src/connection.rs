@@ -88,11 +88,36 @@ impl Connection {
         }
     }
 
-    /// Over this process's stdin and stdout. Output is buffered: tokio hands every stdout
-    /// write to a blocking thread, and the writer flushes after each burst anyway.
+    /// Over this process's stdin and stdout. The writer is a thread of its own writing
+    /// stdout directly (buffered, flushed after each burst).
     pub fn stdio(limits: Limits) -> Connection {
-        let stdout = tokio::io::BufWriter::with_capacity(64 * 1024, tokio::io::stdout());
-        Connection::spawn(tokio::io::stdin(), stdout, limits)
+        let (peer, frames, closed) = Peer::new(limits.outgoing_queue);
+        let (tx, incoming) = mpsc::channel(limits.incoming_queue.max(1));
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("stdout-writer".into())
+            .spawn(move || {
+                let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+                writer::run_blocking(stdout, frames, closed);
+                let _ = done_tx.send(());
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the stdout writer: {e}");
+        }
+        let writer = tokio::spawn(async move {
+            let _ = done_rx.await;
+        });
+        let reader = tokio::spawn(read_loop(
+            LineReader::new(tokio::io::stdin(), limits.max_line_bytes),
+            peer.clone(),
+            tx,
+        ));
+        Connection {
+            peer,
+            incoming,
+            reader,
+            writer,
+        }
     }
 
     /// Over one bidirectional byte stream (a unix socket, an in-memory pipe).

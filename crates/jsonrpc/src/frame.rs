@@ -77,6 +77,11 @@ impl Frame {
         Frame(message.encode().into())
     }
 
+    /// Not a message: queued by [`crate::Peer::close`] to wake a writer blocked on the queue.
+    pub(crate) fn close_marker() -> Frame {
+        Frame(Arc::from(""))
+    }
+
     /// The line's text (no newline).
     pub fn as_str(&self) -> &str {
         &self.0

@@ -215,6 +215,9 @@ impl Peer {
     /// flushed, later sends fail with [`Closed`].
     pub fn close(&self) {
         self.shared.closed.cancel();
+        // Wakes a writer thread blocked on an empty queue; a full queue keeps it busy, and it
+        // checks for the close once the queue is drained.
+        let _ = self.shared.out.try_send(Frame::close_marker());
     }
 
     pub fn is_closed(&self) -> bool {

@@ -5,22 +5,34 @@
 use super::call::ToolCall;
 use super::tool::{Family, Tool};
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// An immutable set of tools, in advertising order.
 #[derive(Clone, Default)]
 pub struct ToolSet {
     tools: Vec<Arc<dyn Tool>>,
+    /// Specs per model family, built on first use: every model request sends them.
+    specs: [OnceLock<Vec<Value>>; 3],
 }
 
 impl ToolSet {
     pub fn new(tools: Vec<Arc<dyn Tool>>) -> ToolSet {
-        ToolSet { tools }
+        ToolSet {
+            tools,
+            specs: Default::default(),
+        }
     }
 
     /// The specs for models of `family`, in registration order.
     pub fn specs(&self, family: Family) -> Vec<Value> {
-        self.tools.iter().filter_map(|t| t.spec(family)).collect()
+        let slot = match family {
+            Family::Codex => 0,
+            Family::Legacy => 1,
+            Family::Unknown => 2,
+        };
+        self.specs[slot]
+            .get_or_init(|| self.tools.iter().filter_map(|t| t.spec(family)).collect())
+            .clone()
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {

@@ -107,11 +107,11 @@ pub async fn finish(
         entries.push(rollout::task_complete(&end));
     }
     rec.persist(entries);
-    let (record, outcome) = match rec.flush_final().await {
-        Ok(record) => (record, outcome),
+    let outcome = match rec.flush_final().await {
+        Ok(()) => outcome,
         Err(e) => match outcome {
-            Outcome::Completed => (None, Outcome::Failed(unsaved(&e))),
-            other => (None, other),
+            Outcome::Completed => Outcome::Failed(unsaved(&e)),
+            other => other,
         },
     };
     let (status, error, thread_status) = match outcome {
@@ -127,9 +127,6 @@ pub async fn finish(
             st.active = None;
         }
         rec.thread.status.set(thread_status.clone());
-        if let Some(record) = record {
-            st.record = record;
-        }
     }
     // The official order: the thread's new status, then (on failure) the error, then the end.
     rec.sink

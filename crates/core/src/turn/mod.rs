@@ -185,7 +185,7 @@ fn exchange<'b>(
 
 impl TurnRun<'_> {
     async fn compact(&mut self) -> Result<(), Stop> {
-        self.rec.flush_in_background();
+        self.rec.flush_soon().await;
         let exchange = exchange(self.env, self.model, self.cancel, false);
         compact::compact(self.rec, &exchange, self.settings, &self.env.base).await
     }
@@ -262,7 +262,7 @@ impl TurnRun<'_> {
                     project_docs: st.project_docs.as_deref(),
                 })
             };
-            self.rec.flush_in_background();
+            self.rec.flush_soon().await;
             let outputs = match exchange(self.env, self.model, self.cancel, true)
                 .run(self.rec, body)
                 .await
@@ -290,7 +290,7 @@ impl TurnRun<'_> {
                 return Outcome::Completed;
             }
             // The response is on disk before its calls run (they may wait a long time).
-            self.rec.flush_in_background();
+            self.rec.flush_soon().await;
             let results = run_calls(&self.tool_ctx(), &tools, calls).await;
             let interrupted = self.cancel.is_cancelled();
             let mut outputs = Vec::with_capacity(results.len());

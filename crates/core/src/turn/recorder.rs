@@ -2,9 +2,12 @@
 //! and the rollout lines that make both durable.
 //!
 //! Rollout lines are batched: they collect in a journal that is written as one append (one
-//! `write(2)` and one index update) before the turn waits on something (a model request, its
-//! tool calls) and once at the end, before `turn/completed` is sent. So everything a client was
-//! told is complete is on disk when it hears so, at two or three appends per simple turn.
+//! `write(2)` and one index update). The journal is written once at the end, before
+//! `turn/completed` is sent, so everything a client was told is complete is on disk when it
+//! hears so; and when the turn waits on something that takes a while (a model request, tool
+//! calls), what it has so far is written after a short grace, so a reader of the file (a
+//! `thread/read`, the next process after a crash) sees the turn in progress. A turn that
+//! completes within the grace costs one append.
 
 use crate::clock::now_ms;
 use crate::rollout;
@@ -14,10 +17,15 @@ use crate::thread::LoadedThread;
 use crate::tools::Completed;
 use codex_protocol::methods as m;
 use codex_protocol::v2::*;
-use codex_store::{RolloutEntry, ThreadRecord};
+use codex_store::RolloutEntry;
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How long a turn may wait before what it recorded so far is written.
+const FLUSH_GRACE: Duration = Duration::from_millis(25);
 
 pub struct Recorder {
     pub sink: Sink,
@@ -35,10 +43,11 @@ pub struct Recorder {
     /// it completes, but it is recorded only when the response completes, so a retried stream
     /// does not record the failed attempt's items twice.
     attempt: Option<AttemptItems>,
-    /// Rollout lines not yet handed to the store.
-    journal: Vec<RolloutEntry>,
-    /// The append in flight, if any; appends run one after the other.
-    flushing: Option<JoinHandle<Result<(), String>>>,
+    /// Rollout lines not yet handed to the store (shared with a delayed flush).
+    journal: Arc<Mutex<Vec<RolloutEntry>>>,
+    /// The delayed flush, if one is scheduled or running: cancelling it during its grace
+    /// leaves the lines in the journal; once it appends, it runs to the end.
+    flushing: Option<(CancellationToken, JoinHandle<Result<(), String>>)>,
     /// The first failed append: it fails the turn at its end, so a full disk is reported
     /// instead of history being lost silently.
     persist_error: Option<String>,
@@ -71,7 +80,7 @@ impl Recorder {
             usage: ThreadTokenUsage::default(),
             context_window,
             attempt: None,
-            journal: Vec::new(),
+            journal: Arc::new(Mutex::new(Vec::new())),
             flushing: None,
             persist_error: None,
         }
@@ -79,38 +88,63 @@ impl Recorder {
 
     /// Queues rollout lines (nothing for ephemeral threads).
     pub fn persist(&mut self, entries: Vec<RolloutEntry>) {
-        if !self.thread.ephemeral {
-            self.journal.extend(entries);
+        if !self.thread.ephemeral && !entries.is_empty() {
+            if let Ok(mut journal) = self.journal.lock() {
+                journal.extend(entries);
+            }
         }
     }
 
-    /// Hands the queued lines to the store without waiting for the write.
-    pub fn flush_in_background(&mut self) {
-        if self.journal.is_empty() {
+    /// The turn is about to wait: unless it is done within [`FLUSH_GRACE`], write what it has
+    /// recorded so far.
+    pub async fn flush_soon(&mut self) {
+        if self
+            .flushing
+            .as_ref()
+            .is_some_and(|(_, h)| !h.is_finished())
+        {
             return;
         }
-        let entries = std::mem::take(&mut self.journal);
-        let previous = self.flushing.take();
-        let store = self.store.clone();
-        let thread_id = self.thread_id.clone();
-        self.flushing = Some(tokio::spawn(async move {
-            let earlier = match previous {
-                Some(handle) => join_flush(handle).await,
-                None => Ok(()),
-            };
-            let ours = store
-                .append(&thread_id, entries, false)
+        if self.journal.lock().map(|j| j.is_empty()).unwrap_or(true) {
+            return;
+        }
+        self.settle().await;
+        let cancel = CancellationToken::new();
+        let (journal, store, thread_id) = (
+            self.journal.clone(),
+            self.store.clone(),
+            self.thread_id.clone(),
+        );
+        let grace = cancel.clone();
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(FLUSH_GRACE) => {}
+                _ = grace.cancelled() => return Ok(()),
+            }
+            let entries = journal
+                .lock()
+                .map(|mut j| std::mem::take(&mut *j))
+                .unwrap_or_default();
+            if entries.is_empty() {
+                return Ok(());
+            }
+            store
+                .append(&thread_id, entries)
                 .await
-                .map(|_| ())
-                .map_err(|e| e.to_string());
-            earlier.and(ours)
-        }));
+                .map_err(|e| e.to_string())
+        });
+        self.flushing = Some((cancel, task));
     }
 
-    /// Waits for the append in flight; the first error is kept.
+    /// Stops a delayed flush that has not started (its lines stay in the journal) or waits
+    /// for one that has; the first failed append is kept.
     pub async fn settle(&mut self) -> Option<String> {
-        if let Some(handle) = self.flushing.take() {
-            if let Err(e) = join_flush(handle).await {
+        if let Some((cancel, task)) = self.flushing.take() {
+            cancel.cancel();
+            let result = task
+                .await
+                .unwrap_or_else(|e| Err(format!("rollout append task failed: {e}")));
+            if let Err(e) = result {
                 tracing::error!(thread = %self.thread_id, "rollout append failed: {e}");
                 self.persist_error.get_or_insert(e);
             }
@@ -118,18 +152,25 @@ impl Recorder {
         self.persist_error.clone()
     }
 
-    /// Writes the queued lines and waits for the write; returns the thread's record as the
-    /// store has it afterwards. `Err` is the first append of the turn that failed.
-    pub async fn flush_final(&mut self) -> Result<Option<ThreadRecord>, String> {
+    /// Writes everything recorded and waits for the write. `Err` is the first append of the
+    /// turn that failed.
+    pub async fn flush_final(&mut self) -> Result<(), String> {
         self.settle().await;
-        let entries = std::mem::take(&mut self.journal);
-        if self.thread.ephemeral {
-            return Ok(None);
+        let entries = self
+            .journal
+            .lock()
+            .map(|mut j| std::mem::take(&mut *j))
+            .unwrap_or_default();
+        if self.thread.ephemeral || entries.is_empty() {
+            return match self.persist_error.clone() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            };
         }
-        let written = self.store.append(&self.thread_id, entries, true).await;
+        let written = self.store.append(&self.thread_id, entries).await;
         match (written, self.persist_error.clone()) {
             (_, Some(e)) => Err(e),
-            (Ok(record), None) => Ok(record),
+            (Ok(()), None) => Ok(()),
             (Err(e), None) => {
                 tracing::error!(thread = %self.thread_id, "rollout append failed: {e}");
                 Err(e.to_string())
@@ -270,10 +311,4 @@ impl Recorder {
             .await;
         self.persist(vec![rollout::token_count(&usage)]);
     }
-}
-
-async fn join_flush(handle: JoinHandle<Result<(), String>>) -> Result<(), String> {
-    handle
-        .await
-        .unwrap_or_else(|e| Err(format!("rollout append task failed: {e}")))
 }

@@ -266,6 +266,17 @@ impl Harness {
     }
 }
 
+/// Fails the test when the kernel sandbox (Landlock) is missing: the tests that call this
+/// check what the sandbox does, and CI machines have it.
+pub fn require_sandbox() {
+    let support = codex_exec::sandbox_support();
+    assert!(
+        support.available,
+        "this test needs the Landlock sandbox, which is unavailable here: {:?}",
+        support.reason
+    );
+}
+
 /// One model response made of these function calls `(call_id, name, arguments)`.
 pub fn calls(response_id: &str, calls: &[(&str, &str, Value)]) -> Reply {
     let mut events = vec![ev_created(response_id)];

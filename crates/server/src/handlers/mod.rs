@@ -27,31 +27,29 @@ pub fn table() -> HandlerTable {
     table
 }
 
-/// Methods of the protocol table whose libraries exist (`codex-mcp`, `codex-workspace`) but
-/// whose handlers are not written yet: until then they answer -32601. This list only shrinks:
-/// the test below fails for a method missing from both the table and this list, and for a
-/// method listed here that has a handler.
-pub const NOT_YET_SERVED: &[&str] = &[
-    "mcpServerStatus/list",
-    "mcpServer/tool/call",
-    "mcpServer/resource/read",
-    "config/mcpServer/reload",
-    "fs/readFile",
-    "fs/writeFile",
-    "fs/createDirectory",
-    "fs/getMetadata",
-    "fs/readDirectory",
-    "fs/remove",
-    "fs/copy",
-    "fs/watch",
-    "fs/unwatch",
-    "fuzzyFileSearch",
-    "skills/list",
-];
-
 #[cfg(test)]
 mod tests {
-    use super::NOT_YET_SERVED;
+    /// Methods of the protocol table whose libraries exist (`codex-mcp`, `codex-workspace`) but
+    /// whose handlers are not written yet: until then they answer -32601. This list only shrinks:
+    /// the test below fails for a method missing from both the table and this list, and for a
+    /// method listed here that has a handler.
+    const NOT_YET_SERVED: &[&str] = &[
+        "mcpServerStatus/list",
+        "mcpServer/tool/call",
+        "mcpServer/resource/read",
+        "config/mcpServer/reload",
+        "fs/readFile",
+        "fs/writeFile",
+        "fs/createDirectory",
+        "fs/getMetadata",
+        "fs/readDirectory",
+        "fs/remove",
+        "fs/copy",
+        "fs/watch",
+        "fs/unwatch",
+        "fuzzyFileSearch",
+        "skills/list",
+    ];
 
     #[test]
     fn every_client_request_has_a_handler() {
