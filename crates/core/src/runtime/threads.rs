@@ -358,6 +358,32 @@ impl Runtime {
         Ok(())
     }
 
+    /// Adds `tool` to a loaded thread's tools (replacing one of the same name), from its next
+    /// model request on: for tools that come and go while the thread is open (MCP servers,
+    /// client-defined tools).
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidRequest`] when the thread is not loaded.
+    pub fn register_tool(
+        &self,
+        thread_id: &str,
+        tool: std::sync::Arc<dyn crate::tools::Tool>,
+    ) -> Result<(), CoreError> {
+        let thread = self.inner.threads.get(thread_id).ok_or_else(|| {
+            CoreError::InvalidRequest(format!("thread {thread_id} is not loaded"))
+        })?;
+        thread.registry.register(tool);
+        Ok(())
+    }
+
+    /// Removes the tool called `name` from a loaded thread; false when there was none.
+    pub fn remove_tool(&self, thread_id: &str, name: &str) -> bool {
+        self.inner
+            .threads
+            .get(thread_id)
+            .is_some_and(|thread| thread.registry.remove(name))
+    }
+
     /// `thread/compact/start`: a compaction turn, launched after the answer.
     pub async fn compact_thread(
         &self,

@@ -113,3 +113,86 @@ impl ToolRegistry {
         removed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::call::{ToolOutput, ToolPayload};
+    use crate::tools::context::CallScope;
+    use crate::tools::tool::ToolFuture;
+    use serde_json::json;
+
+    /// A tool that answers with its own name.
+    struct Named(&'static str);
+
+    impl Tool for Named {
+        fn name(&self) -> &str {
+            self.0
+        }
+
+        fn spec(&self, family: Family) -> Option<Value> {
+            (family != Family::Legacy).then(|| json!({"type": "namespace", "name": self.0}))
+        }
+
+        fn call<'a>(&'a self, _call: &'a ToolCall, _scope: &'a mut CallScope) -> ToolFuture<'a> {
+            Box::pin(async move { Ok(ToolOutput::Text(self.0.to_string())) })
+        }
+    }
+
+    fn call(namespace: Option<&str>, name: &str) -> ToolCall {
+        ToolCall {
+            call_id: "c".into(),
+            namespace: namespace.map(str::to_string),
+            name: name.into(),
+            payload: ToolPayload::Function {
+                arguments: "{}".into(),
+            },
+        }
+    }
+
+    fn resolved(set: &ToolSet, c: &ToolCall) -> Option<String> {
+        set.resolve(c).map(|t| t.name().to_string())
+    }
+
+    #[test]
+    fn calls_resolve_by_namespace_name_or_flat_namespaced_name() {
+        let set = ToolSet::new(vec![
+            Arc::new(Named("exec_command")),
+            Arc::new(Named("mcp__fs")),
+            Arc::new(Named("mcp__fs__extra")),
+        ]);
+        assert_eq!(
+            resolved(&set, &call(None, "exec_command")).as_deref(),
+            Some("exec_command")
+        );
+        assert_eq!(
+            resolved(&set, &call(Some("mcp__fs"), "read_file")).as_deref(),
+            Some("mcp__fs")
+        );
+        assert_eq!(
+            resolved(&set, &call(None, "mcp__fs__read_file")).as_deref(),
+            Some("mcp__fs")
+        );
+        // The longest namespace that prefixes the flat name wins.
+        assert_eq!(
+            resolved(&set, &call(None, "mcp__fs__extra__go")).as_deref(),
+            Some("mcp__fs__extra")
+        );
+        assert_eq!(resolved(&set, &call(Some("mcp__nope"), "x")), None);
+        assert_eq!(resolved(&set, &call(None, "mcp__fs__")), None);
+        assert_eq!(set.specs(Family::Legacy), Vec::<Value>::new());
+        assert_eq!(set.specs(Family::Codex).len(), 3);
+    }
+
+    #[test]
+    fn registry_changes_do_not_touch_earlier_snapshots() {
+        let registry = ToolRegistry::new(vec![Arc::new(Named("a")), Arc::new(Named("b"))]);
+        let before = registry.snapshot();
+        registry.register(Arc::new(Named("c")));
+        assert!(registry.remove("a"));
+        assert!(!registry.remove("a"));
+        registry.register(Arc::new(Named("b")));
+        assert_eq!(before.names(), vec!["a", "b"]);
+        assert_eq!(registry.snapshot().names(), vec!["b", "c"]);
+    }
+}
