@@ -137,6 +137,31 @@ impl Sink {
     }
 }
 
+impl Sink {
+    /// Sends server request `R` and awaits its typed answer, at most `within` when given.
+    /// For callers that do not need the request id (approvals name it in
+    /// `serverRequest/resolved`, so they use [`Sink::request`]).
+    ///
+    /// # Errors
+    /// Any [`RequestError`]; [`RequestError::TimedOut`] when `within` passed first.
+    ///
+    /// # Cancellation
+    /// Dropping the future (an interrupted turn) forgets the request.
+    pub async fn call<R: ServerRequest>(
+        &self,
+        params: &R::Params,
+        within: Option<std::time::Duration>,
+    ) -> Result<R::Response, RequestError> {
+        let answer = self.request::<R>(params).await?.response();
+        match within {
+            None => answer.await,
+            Some(limit) => tokio::time::timeout(limit, answer)
+                .await
+                .map_err(|_| RequestError::TimedOut(limit))?,
+        }
+    }
+}
+
 /// A sent server request `R`.
 pub struct ServerRequestHandle<R> {
     pending: PendingReply,
@@ -167,5 +192,100 @@ impl<R: ServerRequest> ServerRequestHandle<R> {
     pub async fn response(self) -> Result<R::Response, RequestError> {
         let value = self.raw().await?;
         serde_json::from_value(value).map_err(RequestError::Decode)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use codex_protocol::methods::CommandExecutionRequestApproval as Approval;
+    use codex_protocol::v2::CommandExecutionRequestApprovalParams;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// Records what it is given; answers requests with `answer`, or never when it is `None`.
+    struct Recording {
+        seen: Mutex<Vec<(Route, &'static str, String)>>,
+        answer: Option<Value>,
+    }
+
+    impl ClientSink for Recording {
+        fn notify<'a>(
+            &'a self,
+            route: &'a Route,
+            method: &'static str,
+            frame: Frame,
+        ) -> BoxFuture<'a, ()> {
+            self.seen
+                .lock()
+                .unwrap()
+                .push((route.clone(), method, frame.as_str().to_string()));
+            Box::pin(async {})
+        }
+
+        fn request<'a>(
+            &'a self,
+            route: &'a Route,
+            method: &'static str,
+            params_json: String,
+        ) -> BoxFuture<'a, Result<PendingReply, RequestError>> {
+            self.seen
+                .lock()
+                .unwrap()
+                .push((route.clone(), method, params_json));
+            let answer = self.answer.clone();
+            Box::pin(async move {
+                let reply: BoxFuture<'static, Result<Value, RequestError>> = match answer {
+                    Some(v) => Box::pin(async move { Ok(v) }),
+                    None => Box::pin(std::future::pending()),
+                };
+                Ok(PendingReply::new(RequestId::Integer(0), reply))
+            })
+        }
+    }
+
+    fn params() -> CommandExecutionRequestApprovalParams {
+        serde_json::from_value(serde_json::json!({
+            "threadId": "t", "turnId": "u", "itemId": "i", "startedAtMs": 0,
+            "command": "ls", "cwd": "/", "commandActions": []
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn messages_carry_their_route_and_typed_answers_come_back() {
+        let target = Arc::new(Recording {
+            seen: Mutex::new(Vec::new()),
+            answer: Some(serde_json::json!({"decision": "accept"})),
+        });
+        let sink = Sink::new(target.clone())
+            .with_origin(Some(Origin(7)))
+            .for_thread("t1");
+        let answer = sink.call::<Approval>(&params(), None).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(answer).unwrap(),
+            serde_json::json!({"decision": "accept"})
+        );
+        let seen = target.seen.lock().unwrap();
+        assert_eq!(seen[0].0.thread_id.as_deref(), Some("t1"));
+        assert_eq!(seen[0].0.origin, Some(Origin(7)));
+        assert_eq!(seen[0].1, "item/commandExecution/requestApproval");
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_request_times_out_when_the_caller_bounds_it() {
+        let sink = Sink::new(Arc::new(Recording {
+            seen: Mutex::new(Vec::new()),
+            answer: None,
+        }));
+        let limit = Duration::from_millis(20);
+        let err = sink
+            .call::<Approval>(&params(), Some(limit))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, RequestError::TimedOut(d) if d == limit),
+            "{err}"
+        );
     }
 }

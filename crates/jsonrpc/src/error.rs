@@ -23,6 +23,9 @@ pub enum RequestError {
     /// The params could not be encoded.
     #[error("the params could not be encoded: {0}")]
     Encode(#[source] serde_json::Error),
+    /// No answer within the time the caller allowed (the request is then forgotten).
+    #[error("no answer within {0:?}")]
+    TimedOut(std::time::Duration),
 }
 
 impl From<Closed> for RequestError {
