@@ -131,7 +131,7 @@ fn run_exec(args: exec::args::ExecArgs, overrides: &[String]) -> anyhow::Result<
         .filter(|o| !o.is_empty())
         .unwrap_or_else(|| "codex_exec".to_string());
     let outcome = async_runtime()?.block_on(async {
-        let source = exec::source::EventSource::start(config, &originator)?;
+        let source = exec::source::EventSource::start(config, &originator).await?;
         exec::run(source, request, mode).await
     })?;
     Ok(match outcome {

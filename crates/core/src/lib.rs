@@ -1,28 +1,50 @@
-//! The agent core: configuration, threads, the turn loop, tools and approvals.
+//! The agent core: threads, the turn loop, tools and approvals. The server (or any embedder)
+//! drives it through [`Runtime`] and receives its notifications and server requests through a
+//! [`ClientSink`] it implements; the core never sees a connection.
 //!
-//! # Layout
-//! - [`config`]: core's names for the `codex-config` types (layers, `-c` overrides, settings).
-//! - [`client`]: the channel to the connected client (notifications, server requests).
-//! - [`runtime`]: the facade the server calls, one method per protocol operation.
-//! - `thread`, `turn`, `compact`, `prompt`, `input`, `history`, `rollout`: the pieces a turn
-//!   is made of, from request building to what is written to disk.
-//! - `tools`: tool specs and dispatch.
+//! # Layout, from the top of the chain down (a module uses only modules below it)
+//! - [`runtime`]: [`Runtime`], one method per protocol operation, by area
+//!   (`runtime/threads.rs`, `turns.rs`, `models.rs`, `account.rs`).
+//! - `turn`: the turn loop, in a narrow [`turn::TurnEnv`], never the whole runtime.
+//! - `thread`, `loaded`: a loaded thread (state, status, tools) and the bounded table of them.
+//! - [`tools`]: the [`tools::Tool`] trait, the per-thread registry, the built-in tools.
+//! - Shared leaves: [`sink`] (the typed client channel), [`reply`] (answering a request
+//!   before doing what follows it), [`identity`] (who asks), `store_access` (every store call,
+//!   on the blocking pool), `settings` (per-thread settings and the one request overlay),
+//!   `prompt`, `history`, `rollout`, `input`, `list`, `status`, `clock`, `toml_json`,
+//!   [`config`] (core's names for the `codex-config` types), [`error`].
+//!
+//! # Where to add things
+//! - A protocol method: an operation in `runtime/<area>.rs` (it returns its result, or takes a
+//!   [`Reply`] when something must follow the answer), then a handler in the server.
+//! - A tool: implement [`tools::Tool`]; built-ins go in `tools::builtin_tools`, tools that come
+//!   and go (MCP, client-defined) are registered on a thread's [`tools::ToolRegistry`].
+//! - A model provider: configuration (`model_providers.<id>` in `config.toml`), resolved by
+//!   [`config::Settings::provider`]; the wire client lives in `codex-model`.
 
-pub mod client;
-mod compact;
+mod clock;
 pub mod config;
-mod error;
+pub mod error;
 mod history;
+pub mod identity;
 mod input;
-mod models;
+mod list;
+mod loaded;
 mod prompt;
+pub mod reply;
 mod rollout;
 pub mod runtime;
 mod settings;
+pub mod sink;
+mod status;
+mod store_access;
 mod thread;
-mod tools;
+mod toml_json;
+pub mod tools;
 mod turn;
 
 pub use error::CoreError;
-pub use runtime::Runtime;
-pub use turn::TurnLaunch;
+pub use identity::{Caller, ClientIdentity};
+pub use reply::Reply;
+pub use runtime::{Runtime, RuntimeOptions};
+pub use sink::{ClientSink, Origin, PendingReply, Route, Sink};

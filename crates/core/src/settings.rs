@@ -1,12 +1,16 @@
-//! Per-thread settings: resolved from configuration and `thread/start` params, changed by
-//! `turn/start` overrides (which persist to later turns), and reported back on the wire.
+//! Per-thread settings: resolved from configuration, changed by the settings a request
+//! carries (`thread/start`, `resume`, `fork`, and `turn/start` overrides, which persist to
+//! later turns), and reported back on the wire. [`Overlay`] is the one place where request
+//! settings are applied.
 
-use crate::config::{ConfigError, Settings};
+use crate::config::{Config, ConfigError, Settings};
+use crate::error::CoreError;
 use codex_protocol::v2::{
     ApprovalMode, ApprovalsReviewer, AskForApproval, ReasoningEffort, ReasoningSummary,
-    SandboxMode, SandboxPolicy,
+    SandboxMode, SandboxPolicy, ThreadStartParams, TurnStartParams,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct ThreadSettings {
@@ -47,6 +51,143 @@ impl ThreadSettings {
             developer_instructions: settings.developer_instructions.clone(),
         })
     }
+}
+
+/// How a request names the sandbox: a mode (thread-level params) or a full policy (turns).
+#[derive(Clone, Copy, Debug)]
+pub enum SandboxChoice<'a> {
+    Mode(SandboxMode),
+    Policy(&'a SandboxPolicy),
+}
+
+/// The settings one request asks to change; `None` keeps the current value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Overlay<'a> {
+    /// Per-thread configuration entries: the settings are resolved again from the
+    /// configuration with these on top (the working directory is kept).
+    pub config: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    pub model: Option<&'a str>,
+    pub model_provider: Option<&'a str>,
+    pub cwd: Option<&'a str>,
+    pub approval_policy: Option<&'a AskForApproval>,
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    pub sandbox: Option<SandboxChoice<'a>>,
+    pub effort: Option<ReasoningEffort>,
+    pub summary: Option<ReasoningSummary>,
+    pub base_instructions: Option<&'a str>,
+    pub developer_instructions: Option<&'a str>,
+}
+
+impl<'a> Overlay<'a> {
+    /// The settings of `thread/start` (and of `thread/resume` / `thread/fork`, which carry the
+    /// same fields).
+    pub fn thread(p: &'a ThreadStartParams) -> Overlay<'a> {
+        Overlay {
+            config: p.config.as_ref(),
+            model: p.model.as_deref(),
+            model_provider: p.model_provider.as_deref(),
+            cwd: p.cwd.as_deref(),
+            approval_policy: p.approval_policy.as_ref(),
+            approvals_reviewer: p.approvals_reviewer,
+            sandbox: p.sandbox.map(SandboxChoice::Mode),
+            effort: None,
+            summary: None,
+            base_instructions: p.base_instructions.as_deref(),
+            developer_instructions: p.developer_instructions.as_deref(),
+        }
+    }
+
+    /// The overrides of `turn/start`.
+    pub fn turn(p: &'a TurnStartParams) -> Overlay<'a> {
+        Overlay {
+            config: None,
+            model: p.model.as_deref(),
+            model_provider: None,
+            cwd: p.cwd.as_deref(),
+            approval_policy: p.approval_policy.as_ref(),
+            approvals_reviewer: p.approvals_reviewer,
+            sandbox: p.sandbox_policy.as_ref().map(SandboxChoice::Policy),
+            effort: p.effort,
+            summary: p.summary,
+            base_instructions: None,
+            developer_instructions: None,
+        }
+    }
+
+    /// Applies the overlay. `base` is the configuration resolved at start-up; relative
+    /// directories resolve against `base_dir`.
+    ///
+    /// # Errors
+    /// An unknown provider, a `cwd` that is not a directory, or a bad `config` entry.
+    pub fn apply(
+        &self,
+        settings: &mut ThreadSettings,
+        config: &Config,
+        base: &Arc<Settings>,
+        base_dir: &Path,
+    ) -> Result<(), CoreError> {
+        let resolved = match self.config {
+            Some(map) => {
+                let resolved =
+                    Arc::new(config.settings(&crate::toml_json::json_to_toml_table(map))?);
+                let cwd = settings.cwd.clone();
+                *settings = ThreadSettings::from_config(&resolved, cwd)?;
+                resolved
+            }
+            None => base.clone(),
+        };
+        if let Some(model) = self.model {
+            settings.model = model.to_string();
+        }
+        if let Some(provider) = self.model_provider {
+            resolved.provider(provider)?;
+            settings.provider_id = provider.to_string();
+        }
+        if let Some(cwd) = self.cwd {
+            settings.cwd = resolve_cwd(base_dir, cwd)?;
+        }
+        if let Some(policy) = self.approval_policy {
+            settings.approval_policy = policy.clone();
+        }
+        if let Some(reviewer) = self.approvals_reviewer {
+            settings.approvals_reviewer = reviewer;
+        }
+        match self.sandbox {
+            Some(SandboxChoice::Mode(mode)) => {
+                settings.sandbox = sandbox_policy_for(mode, &resolved)
+            }
+            Some(SandboxChoice::Policy(policy)) => settings.sandbox = policy.clone(),
+            None => {}
+        }
+        if let Some(effort) = self.effort {
+            settings.effort = Some(effort);
+        }
+        if let Some(summary) = self.summary {
+            settings.summary = Some(summary);
+        }
+        if let Some(text) = self.base_instructions {
+            settings.base_instructions = Some(text.to_string());
+        }
+        if let Some(text) = self.developer_instructions {
+            settings.developer_instructions = Some(text.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// An absolute, existing directory for a `cwd` param.
+///
+/// # Errors
+/// [`CoreError::InvalidParams`] naming the path when it is not a directory.
+pub fn resolve_cwd(base_dir: &Path, cwd: &str) -> Result<PathBuf, CoreError> {
+    let path = base_dir.join(cwd);
+    if !path.is_dir() {
+        return Err(CoreError::InvalidParams(format!(
+            "cwd: {} is not a directory",
+            path.display()
+        )));
+    }
+    Ok(path)
 }
 
 /// Expands a thread-level sandbox mode into the policy object, with configured extras.

@@ -1,12 +1,14 @@
-//! A loaded thread: its durable record, settings, model-facing history, usage and active turn.
+//! A loaded thread: its durable record, settings, model-facing history, usage, active turn,
+//! status and tools.
 
 use crate::settings::ThreadSettings;
+use crate::status::StatusCell;
+use crate::tools::{builtin_tools, ThreadTools, ToolRegistry};
 use codex_protocol::v2::{
     SessionSource, Thread, ThreadStatus, ThreadTokenUsage, Turn, TurnStatus, UserInput,
 };
 use codex_store::ThreadRecord;
 use serde_json::Value;
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
@@ -38,19 +40,18 @@ pub struct ThreadState {
     pub usage: ThreadTokenUsage,
     pub active: Option<ActiveTurn>,
     pub project_docs: Option<String>,
-    /// Commands the user accepted "for session" (exact command strings).
-    pub approved_commands: HashSet<String>,
-    /// Files whose changes the user accepted "for session" (absolute paths).
-    pub approved_patch_paths: HashSet<std::path::PathBuf>,
-    /// Tool state that outlives one call: exec sessions, the turn diff, approval flags.
-    pub tools: Arc<crate::tools::ThreadTools>,
-    pub status: ThreadStatus,
 }
 
 pub struct LoadedThread {
     pub id: String,
     /// Ephemeral threads live in memory only.
     pub ephemeral: bool,
+    /// Read without the state lock (lists, reads) and changed by turns and tools.
+    pub status: Arc<StatusCell>,
+    /// The tools the thread offers; they may change while it is open.
+    pub registry: ToolRegistry,
+    /// Tool state that outlives one call: sessions, the turn diff, approvals.
+    pub tools: Arc<ThreadTools>,
     pub state: tokio::sync::Mutex<ThreadState>,
 }
 
@@ -59,6 +60,9 @@ impl LoadedThread {
         Arc::new(LoadedThread {
             id: record.id.clone(),
             ephemeral,
+            status: Arc::new(StatusCell::new(ThreadStatus::Idle)),
+            registry: ToolRegistry::new(builtin_tools()),
+            tools: Arc::new(ThreadTools::default()),
             state: tokio::sync::Mutex::new(ThreadState {
                 record,
                 settings,
@@ -66,10 +70,6 @@ impl LoadedThread {
                 usage: ThreadTokenUsage::default(),
                 active: None,
                 project_docs: None,
-                approved_commands: HashSet::new(),
-                approved_patch_paths: HashSet::new(),
-                tools: Arc::new(crate::tools::ThreadTools::default()),
-                status: ThreadStatus::Idle,
             }),
         })
     }

@@ -1,189 +1,204 @@
-//! Connection state and routing: the handshake, decoding errors, replies to our server
-//! requests, and one task per client request (bounded) so slow requests never block the reader.
+//! Typed dispatch: one handler per method, registered by its [`Method`] type. The table
+//! decodes params (-32602 naming the bad field), and hands the handler a [`Responder`] for
+//! `M::Response`, so a handler answers and then does what follows the answer in one place.
 
-use crate::handlers;
-use codex_core::client::ClientHandle;
-use codex_core::Runtime;
-use codex_protocol::jsonrpc::{error_codes, DecodeError, JsonRpcErrorBody, Message, RequestId};
-use codex_protocol::methods::{self as m, Method};
-use codex_protocol::v2::{InitializeParams, InitializeResponse, ServerInfo};
+use crate::client::ClientConnection;
+use crate::rpc_error::rpc_error;
+use codex_core::{CoreError, Reply, Runtime};
+use codex_protocol::jsonrpc::{JsonRpcErrorBody, RequestId};
+use codex_protocol::methods::Method;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
-use tokio::sync::{oneshot, Semaphore};
 
-/// Requests handled at once; beyond this the server answers "overloaded" instead of queueing.
-const MAX_IN_FLIGHT: usize = 512;
+type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+type Erased = Box<dyn Fn(Cx, RequestId, Option<Value>) -> BoxFuture + Send + Sync>;
 
-pub struct Connection {
-    runtime: Runtime,
-    initialized: bool,
-    in_flight: Arc<Semaphore>,
-    tasks: tokio::task::JoinSet<()>,
-    /// Per thread, the completion signal of the last request that named it: requests on one
-    /// thread run in arrival order (as the official server does); others run concurrently.
-    thread_chains: HashMap<String, oneshot::Receiver<()>>,
+/// What a handler works with: the runtime and the client that asked.
+#[derive(Clone)]
+pub struct Cx {
+    pub runtime: Runtime,
+    pub client: Arc<ClientConnection>,
 }
 
-/// Beyond this many remembered chains, finished ones are pruned.
-const CHAIN_PRUNE_AT: usize = 1024;
+/// The answer channel of one request of method `M`.
+pub struct Responder<M> {
+    client: Arc<ClientConnection>,
+    id: RequestId,
+    _method: PhantomData<fn() -> M>,
+}
 
-impl Connection {
-    pub fn new(runtime: Runtime) -> Self {
-        Connection {
-            runtime,
-            initialized: false,
-            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-            tasks: tokio::task::JoinSet::new(),
-            thread_chains: HashMap::new(),
-        }
-    }
-
-    pub fn client(&self) -> &ClientHandle {
-        self.runtime.client()
-    }
-
-    /// Waits for requests still being handled, so their responses are written before exit.
-    pub async fn finish(&mut self) {
-        while self.tasks.join_next().await.is_some() {}
-    }
-
-    pub async fn handle_line(&mut self, line: &str) {
-        while self.tasks.try_join_next().is_some() {}
-        match Message::decode(line) {
-            Err(DecodeError::Parse(reason)) => {
-                tracing::warn!("unparsable input line: {reason}");
-                self.client()
-                    .respond_error(
-                        None,
-                        JsonRpcErrorBody::new(
-                            error_codes::PARSE_ERROR,
-                            format!("parse error: {reason}"),
-                        ),
-                    )
-                    .await;
+impl<M: Method> Responder<M>
+where
+    M::Response: Send + 'static,
+{
+    /// Answers; true when the answer was a success (what follows a success may go on).
+    pub async fn answer(self, result: Result<M::Response, CoreError>) -> bool {
+        match result {
+            Ok(response) => {
+                let _ = self.client.peer.respond(self.id, &response).await;
+                true
             }
-            Err(DecodeError::Invalid { id, reason }) => {
-                self.client()
-                    .respond_error(
-                        id,
-                        JsonRpcErrorBody::invalid_request(format!("invalid request: {reason}")),
-                    )
-                    .await;
-            }
-            Ok(Message::Request { id, method, params }) => self.request(id, method, params).await,
-            Ok(Message::Notification { method, .. }) => {
-                tracing::debug!("client notification {method}");
-            }
-            Ok(Message::Response { id, result }) => {
-                if !self.client().resolve(&id, Ok(result)) {
-                    tracing::warn!("reply to unknown server request {id}");
-                }
-            }
-            Ok(Message::Error {
-                id: Some(id),
-                error,
-            }) => {
-                if !self.client().resolve(&id, Err(error)) {
-                    tracing::warn!("error reply to unknown server request {id}");
-                }
-            }
-            Ok(Message::Error { id: None, error }) => {
-                tracing::warn!("client reported an error: {}", error.message);
+            Err(e) => {
+                self.error(rpc_error(e)).await;
+                false
             }
         }
     }
 
-    async fn request(&mut self, id: RequestId, method: String, params: Option<Value>) {
-        if method == m::Initialize::NAME {
-            let reply = self.initialize(params);
-            match reply {
-                Ok(result) => {
-                    self.client().respond(id, result).await;
-                    for warning in self.runtime.startup_warnings() {
-                        self.client().notify::<m::ConfigWarning>(&warning).await;
-                    }
+    /// Answers with a protocol error.
+    pub async fn error(self, error: JsonRpcErrorBody) {
+        let _ = self.client.peer.respond_error(Some(self.id), error).await;
+    }
+
+    /// The responder as a core [`Reply`], for operations that answer and then go on.
+    pub fn reply(self) -> Reply<M::Response>
+    where
+        M: 'static,
+    {
+        Reply::new(move |result| Box::pin(self.answer(result)))
+    }
+}
+
+struct Entry {
+    /// Run on the connection's reader, before the next message is read (`initialize`).
+    inline: bool,
+    call: Erased,
+}
+
+/// Every method the server answers.
+#[derive(Default)]
+pub struct HandlerTable {
+    entries: HashMap<&'static str, Entry>,
+}
+
+impl HandlerTable {
+    /// Registers the handler of `M`; it runs in its own task.
+    pub fn on<M, F, Fut>(&mut self, handler: F)
+    where
+        M: Method + 'static,
+        M::Params: Send,
+        M::Response: Send + 'static,
+        F: Fn(Cx, M::Params, Responder<M>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.insert::<M, F, Fut>(false, handler);
+    }
+
+    /// Registers the handler of `M` to run in order on the connection's reader: the next
+    /// message is read only after it returns (the handshake).
+    pub fn on_inline<M, F, Fut>(&mut self, handler: F)
+    where
+        M: Method + 'static,
+        M::Params: Send,
+        M::Response: Send + 'static,
+        F: Fn(Cx, M::Params, Responder<M>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.insert::<M, F, Fut>(true, handler);
+    }
+
+    fn insert<M, F, Fut>(&mut self, inline: bool, handler: F)
+    where
+        M: Method + 'static,
+        M::Params: Send,
+        M::Response: Send + 'static,
+        F: Fn(Cx, M::Params, Responder<M>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let call: Erased = Box::new(move |cx: Cx, id: RequestId, raw: Option<Value>| {
+            let handler = handler.clone();
+            Box::pin(async move {
+                let responder = Responder::<M> {
+                    client: cx.client.clone(),
+                    id,
+                    _method: PhantomData,
+                };
+                match parse_params::<M::Params>(raw) {
+                    Ok(params) => handler(cx, params, responder).await,
+                    Err(e) => responder.error(e).await,
                 }
-                Err(e) => self.client().respond_error(Some(id), e).await,
-            }
-            return;
-        }
-        if !self.initialized {
-            self.client()
-                .respond_error(
-                    Some(id),
-                    JsonRpcErrorBody::invalid_request("Not initialized"),
-                )
-                .await;
-            return;
-        }
-        let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
-            let err = JsonRpcErrorBody::new(
-                error_codes::SERVER_OVERLOADED,
-                "Server overloaded; retry later.",
-            )
-            .with_data(serde_json::json!({"reason": "server_overloaded"}));
-            self.client().respond_error(Some(id), err).await;
-            return;
-        };
-        let runtime = self.runtime.clone();
-        let (previous, done) = match params
-            .as_ref()
-            .and_then(|p| p.get("threadId"))
-            .and_then(Value::as_str)
-        {
-            Some(thread_id) => {
-                let (tx, rx) = oneshot::channel::<()>();
-                if self.thread_chains.len() >= CHAIN_PRUNE_AT {
-                    self.thread_chains.retain(|_, rx| {
-                        matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty))
-                    });
-                }
-                (
-                    self.thread_chains.insert(thread_id.to_string(), rx),
-                    Some(tx),
-                )
-            }
-            None => (None, None),
-        };
-        self.tasks.spawn(async move {
-            if let Some(previous) = previous {
-                // Resolves (with an error) when the previous request's sender is dropped.
-                let _ = previous.await;
-            }
-            handlers::handle(&runtime, id, &method, params).await;
-            drop(done);
-            drop(permit);
+            })
         });
+        if self
+            .entries
+            .insert(M::NAME, Entry { inline, call })
+            .is_some()
+        {
+            tracing::error!(
+                "two handlers for {}; the last one registered answers",
+                M::NAME
+            );
+        }
     }
 
-    fn initialize(&mut self, params: Option<Value>) -> Result<Value, JsonRpcErrorBody> {
-        if self.initialized {
-            return Err(JsonRpcErrorBody::invalid_request("Already initialized"));
-        }
-        let params: InitializeParams = handlers::parse_params(params)?;
-        let name = &params.client_info.name;
-        if name.is_empty() || !name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            return Err(JsonRpcErrorBody::invalid_request(format!(
-                "Invalid clientInfo.name: '{name}'. Must be a valid HTTP header value."
-            )));
-        }
-        if let Some(caps) = &params.capabilities {
-            self.client().opt_out(&caps.opt_out_notification_methods);
-        }
-        self.runtime
-            .set_client_info(name, &params.client_info.version);
-        self.initialized = true;
-        let response = InitializeResponse {
-            user_agent: self.runtime.user_agent(),
-            codex_home: self.runtime.codex_home().to_path_buf(),
-            platform_family: std::env::consts::FAMILY.to_string(),
-            platform_os: std::env::consts::OS.to_string(),
-            server_info: ServerInfo {
-                name: codex_protocol::SERVER_NAME.to_string(),
-                version: codex_protocol::SERVER_VERSION.to_string(),
-            },
-        };
-        serde_json::to_value(response).map_err(|e| JsonRpcErrorBody::internal(e.to_string()))
+    pub fn handles(&self, method: &str) -> bool {
+        self.entries.contains_key(method)
     }
+
+    /// Whether `method` runs on the reader (see [`HandlerTable::on_inline`]).
+    pub fn is_inline(&self, method: &str) -> bool {
+        self.entries.get(method).is_some_and(|e| e.inline)
+    }
+
+    /// Handles one request; an unknown method is answered -32601.
+    pub fn dispatch(
+        &self,
+        cx: Cx,
+        id: RequestId,
+        method: &str,
+        params: Option<Value>,
+    ) -> BoxFuture {
+        match self.entries.get(method) {
+            Some(entry) => (entry.call)(cx, id, params),
+            None => {
+                let error = JsonRpcErrorBody::method_not_found(method);
+                Box::pin(async move {
+                    let _ = cx.client.peer.respond_error(Some(id), error).await;
+                })
+            }
+        }
+    }
+}
+
+/// Decodes params; a missing `params` is an empty object.
+pub fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, JsonRpcErrorBody> {
+    let value = params.unwrap_or_else(|| Value::Object(Default::default()));
+    match serde_json::from_value::<T>(value.clone()) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let message = match culprit_field::<T>(&value, &e.to_string()) {
+                Some(field) => format!("invalid params: `{field}`: {e}"),
+                None => format!("invalid params: {e}"),
+            };
+            Err(JsonRpcErrorBody::invalid_params(message))
+        }
+    }
+}
+
+/// serde reports a wrongly typed value without its field name ("invalid type: string, expected
+/// a boolean"). The culprit is the top-level key whose removal changes the error: serde stops
+/// at the first bad value and checks missing fields only after all present ones.
+fn culprit_field<T: DeserializeOwned>(value: &Value, error: &str) -> Option<String> {
+    let Value::Object(map) = value else {
+        return None;
+    };
+    if error.contains("missing field") || error.contains("unknown field") {
+        return None; // serde already names the field
+    }
+    map.keys()
+        .find(|key| {
+            let mut without = map.clone();
+            without.remove(*key);
+            match serde_json::from_value::<T>(Value::Object(without)) {
+                Ok(_) => true,
+                Err(other) => other.to_string() != error,
+            }
+        })
+        .cloned()
 }

@@ -1,19 +1,38 @@
-//! The app-server: reads JSON-RPC lines from stdin, dispatches them to the core, and writes
-//! responses and notifications to stdout through one writer task.
+//! The app-server: JSON-RPC connections in front of a [`codex_core::Runtime`].
 //!
 //! # Layout
-//! - `transport`: line framing with a length limit, the stdout writer task.
-//! - `dispatch`: connection state (handshake), method routing, error mapping.
-//! - `handlers`: one function per method, thin glue over `codex_core::Runtime`.
+//! - [`AppServer`] (this file): one runtime, the router and the handler table; attaches
+//!   connections ([`AppServer::serve`]) and runs whole sessions ([`serve_stdio`],
+//!   [`serve_stream`]).
+//! - `connection`: reading one connection's requests, in order, into handler tasks.
+//! - `client`: what the server knows of a connected client (identity, opt-outs, origin).
+//! - `router`: the core's `ClientSink`: who receives a notification, who answers a server
+//!   request.
+//! - `dispatch`: the typed handler table and [`dispatch::Responder`].
+//! - `handlers`: one handler per method, by area (`threads`, `turns`, `models`, `account`,
+//!   `initialize`). Add a method there.
+//! - `rpc_error`: core errors to JSON-RPC errors.
+//!
+//! A second connection (a unix socket, a WebSocket) attaches with [`AppServer::serve`] on its
+//! own [`Connection`]; the runtime, router and handlers are shared.
 
-mod dispatch;
+mod client;
+mod connection;
+pub mod dispatch;
 mod handlers;
-mod transport;
+mod router;
+mod rpc_error;
 
-use codex_core::client::ClientHandle;
+use client::ClientConnection;
 use codex_core::config::Config;
-use codex_core::Runtime;
+use codex_core::{Origin, Runtime, RuntimeOptions};
+use codex_jsonrpc::{Closing, Connection, Limits};
+use router::Router;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 #[derive(Debug, Error)]
 pub enum ServerError {
@@ -21,36 +40,137 @@ pub enum ServerError {
     Core(#[from] codex_core::CoreError),
     #[error("stdio: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Rpc(#[from] codex_jsonrpc::RequestError),
 }
 
 /// Default longest accepted input line (bytes); `app_server.max_line_bytes` in config overrides.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
-/// Serves one client over stdin/stdout until stdin closes; flushes pending output and returns.
-pub async fn serve_stdio(config: Config) -> Result<(), ServerError> {
-    let max_line = config
+/// How long a closing connection may take to flush what is queued.
+const FLUSH_WAIT: Duration = Duration::from_secs(10);
+
+/// One runtime serving any number of connections.
+pub struct AppServer {
+    runtime: Runtime,
+    router: Arc<Router>,
+    handlers: Arc<dispatch::HandlerTable>,
+    limits: Limits,
+    next_origin: AtomicU64,
+}
+
+impl AppServer {
+    /// # Errors
+    /// A configuration that does not resolve.
+    pub fn new(config: Config, options: RuntimeOptions) -> Result<AppServer, ServerError> {
+        let limits = limits(&config);
+        let router = Arc::new(Router::default());
+        let runtime = Runtime::new(config, router.clone(), options)?;
+        Ok(AppServer {
+            runtime,
+            router,
+            handlers: Arc::new(handlers::table()),
+            limits,
+            next_origin: AtomicU64::new(1),
+        })
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Bounds for new connections (from `app_server.*` in the configuration).
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Serves `connection` until its input ends and every request it made is answered. It
+    /// stays attached (work it started still reports to it) until [`Attached::close`].
+    pub async fn serve(&self, connection: Connection) -> Attached {
+        let (peer, incoming, closing) = connection.into_parts();
+        let origin = Origin(self.next_origin.fetch_add(1, Ordering::Relaxed));
+        let client = Arc::new(ClientConnection::new(origin, peer));
+        self.router.attach(client.clone());
+        connection::serve(
+            self.runtime.clone(),
+            self.handlers.clone(),
+            client.clone(),
+            incoming,
+        )
+        .await;
+        Attached {
+            client,
+            router: self.router.clone(),
+            closing,
+        }
+    }
+}
+
+/// A connection whose input ended, still attached.
+pub struct Attached {
+    client: Arc<ClientConnection>,
+    router: Arc<Router>,
+    closing: Closing,
+}
+
+impl Attached {
+    /// Detaches the connection, gives up on its unanswered server requests, and flushes what
+    /// is queued for it.
+    pub async fn close(self) {
+        self.router.detach(self.client.origin);
+        self.client.peer.fail_pending();
+        self.closing.close(FLUSH_WAIT).await;
+    }
+}
+
+fn limits(config: &Config) -> Limits {
+    let max_line_bytes = config
         .raw
         .get("app_server")
         .and_then(|t| t.get("max_line_bytes"))
         .and_then(|v| v.as_integer())
         .map(|n| n.max(1024) as usize)
         .unwrap_or(DEFAULT_MAX_LINE_BYTES);
-    let (client, lines) = ClientHandle::new();
-    let runtime = Runtime::new(config, client.clone())?;
-    // tokio's stdout hands every write to a blocking thread; buffering turns a burst of
-    // notifications (a streamed answer) into one write, flushed when the queue runs dry.
-    let stdout = tokio::io::BufWriter::with_capacity(64 * 1024, tokio::io::stdout());
-    let writer = tokio::spawn(transport::write_lines(stdout, lines));
-    let result = transport::read_loop(
-        tokio::io::stdin(),
-        max_line,
-        dispatch::Connection::new(runtime.clone()),
-    )
-    .await;
-    runtime.shutdown().await;
-    // Dropping the last senders ends the writer after it has flushed everything queued.
-    drop(runtime);
-    drop(client);
-    let _ = writer.await;
-    result
+    Limits {
+        max_line_bytes,
+        ..Limits::default()
+    }
+}
+
+/// One client session over `connection`: serve it until its input ends, stop running turns
+/// (they report their end to the client), then flush and close.
+async fn session(server: AppServer, connection: Connection) {
+    let attached = server.serve(connection).await;
+    server.runtime.shutdown().await;
+    attached.close().await;
+}
+
+/// Serves one client over stdin/stdout until stdin closes; flushes pending output and returns.
+///
+/// # Errors
+/// A configuration that does not resolve, or an unreadable working directory.
+pub async fn serve_stdio(config: Config) -> Result<(), ServerError> {
+    let server = AppServer::new(config, RuntimeOptions::from_process()?)?;
+    let connection = Connection::stdio(server.limits());
+    session(server, connection).await;
+    Ok(())
+}
+
+/// Serves one client over a byte stream (an in-memory pipe for in-process clients and tests,
+/// a socket) until its input ends, exactly as [`serve_stdio`] serves stdio.
+///
+/// # Errors
+/// A configuration that does not resolve.
+pub async fn serve_stream<S>(
+    config: Config,
+    options: RuntimeOptions,
+    stream: S,
+) -> Result<(), ServerError>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let server = AppServer::new(config, options)?;
+    let connection = Connection::stream(stream, server.limits());
+    session(server, connection).await;
+    Ok(())
 }

@@ -1,27 +1,46 @@
-//! The event source: starts the runtime in-process and hands exec typed values, requests in and
-//! [`Incoming`] notifications and server requests out. It is the only module of exec that
-//! touches the runtime; everything else works on protocol types. When the in-memory JSON-RPC
-//! connection lands, this module's body becomes a client over it and nothing else changes.
+//! The event source: an in-process app-server over an in-memory JSON-RPC connection, driven as
+//! a client. Exec sends typed requests and gets typed notifications and server requests back,
+//! exactly what an SDK over stdio would see. It is the only module of exec that knows how the
+//! server runs; everything else works on protocol types.
 
-use codex_core::client::ClientHandle;
 use codex_core::config::Config;
-use codex_core::Runtime;
-use codex_protocol::jsonrpc::{JsonRpcErrorBody, Message, RequestId};
+use codex_core::RuntimeOptions;
+use codex_jsonrpc::{memory_pair, Closing, Connection, Frame, Incoming as Wire, Limits, Peer};
+use codex_protocol::jsonrpc::{JsonRpcErrorBody, RequestId};
 use codex_protocol::methods::typed::{ServerNotification, ServerRequest};
+use codex_protocol::methods::{self as m, Method};
 use codex_protocol::v2::{
-    ThreadListParams, ThreadListResponse, ThreadResumeParams, ThreadResumeResponse,
-    ThreadStartParams, ThreadStartResponse, TurnInterruptParams, TurnStartParams,
-    TurnStartResponse,
+    ClientInfo, InitializeParams, ThreadListParams, ThreadListResponse, ThreadResumeParams,
+    ThreadResumeResponse, ThreadStartParams, ThreadStartResponse, TurnInterruptParams,
+    TurnStartParams, TurnStartResponse,
 };
 use serde::Serialize;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// A failure of the runtime to do what exec asked.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct SourceError(#[from] codex_core::CoreError);
+/// How long the in-process server may take to finish after exec closes its end.
+const SERVER_STOP: Duration = Duration::from_secs(10);
 
-/// Something the runtime sent. Moved once from here to the loop, so not boxed.
+/// A request exec made that the server refused or could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{0}")]
+    Server(String),
+    #[error("starting the in-process server: {0}")]
+    Start(String),
+}
+
+impl From<codex_jsonrpc::RequestError> for SourceError {
+    fn from(e: codex_jsonrpc::RequestError) -> Self {
+        match e {
+            // The server's own message is what the user needs, without our framing.
+            codex_jsonrpc::RequestError::Rejected(body) => SourceError::Server(body.message),
+            other => SourceError::Server(other.to_string()),
+        }
+    }
+}
+
+/// Something the server sent. Moved once from here to the loop, so not boxed.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Incoming {
@@ -33,52 +52,64 @@ pub enum Incoming {
 }
 
 pub struct EventSource {
-    runtime: Runtime,
-    client: ClientHandle,
-    lines: mpsc::Receiver<String>,
-    /// Start-up warnings (e.g. no kernel sandbox), delivered first as the app-server sends
-    /// them right after `initialize`.
-    startup: std::collections::VecDeque<ServerNotification>,
+    peer: Peer,
+    incoming: mpsc::Receiver<Wire>,
+    closing: Closing,
+    server: tokio::task::JoinHandle<Result<(), codex_server::ServerError>>,
 }
 
 impl EventSource {
-    /// Starts the runtime; `client_name` is the originator the model requests carry.
-    pub fn start(config: Config, client_name: &str) -> Result<Self, SourceError> {
-        let (client, lines) = ClientHandle::new();
-        let runtime = Runtime::new(config, client.clone())?;
-        runtime.set_client_info(client_name, codex_protocol::SERVER_VERSION);
-        let startup = runtime
-            .startup_warnings()
-            .into_iter()
-            .map(ServerNotification::ConfigWarning)
-            .collect();
-        Ok(Self {
-            runtime,
-            client,
-            lines,
-            startup,
-        })
+    /// Starts the server and does the handshake; `client_name` is the originator the model
+    /// requests carry.
+    pub async fn start(config: Config, client_name: &str) -> Result<Self, SourceError> {
+        let options =
+            RuntimeOptions::from_process().map_err(|e| SourceError::Start(e.to_string()))?;
+        let (server_end, client_end) = memory_pair();
+        let server = tokio::spawn(codex_server::serve_stream(config, options, server_end));
+        let (peer, incoming, closing) =
+            Connection::stream(client_end, Limits::default()).into_parts();
+        let source = EventSource {
+            peer,
+            incoming,
+            closing,
+            server,
+        };
+        source
+            .call::<m::Initialize>(&InitializeParams {
+                client_info: ClientInfo {
+                    name: client_name.to_string(),
+                    title: None,
+                    version: codex_protocol::SERVER_VERSION.into(),
+                },
+                capabilities: None,
+            })
+            .await?;
+        Ok(source)
+    }
+
+    async fn call<M: Method>(&self, params: &M::Params) -> Result<M::Response, SourceError> {
+        Ok(self.peer.request::<M>(params).await?)
     }
 
     pub async fn start_thread(
         &self,
         params: ThreadStartParams,
     ) -> Result<ThreadStartResponse, SourceError> {
-        Ok(self.runtime.start_thread(params).await?)
+        self.call::<m::ThreadStart>(&params).await
     }
 
     pub async fn resume_thread(
         &self,
         params: ThreadResumeParams,
     ) -> Result<ThreadResumeResponse, SourceError> {
-        Ok(self.runtime.resume_thread(params).await?)
+        self.call::<m::ThreadResume>(&params).await
     }
 
     pub async fn list_threads(
         &self,
         params: ThreadListParams,
     ) -> Result<ThreadListResponse, SourceError> {
-        Ok(self.runtime.list_threads(params).await?)
+        self.call::<m::ThreadList>(&params).await
     }
 
     /// Starts a turn; its notifications follow through [`EventSource::next`].
@@ -86,34 +117,26 @@ impl EventSource {
         &self,
         params: TurnStartParams,
     ) -> Result<TurnStartResponse, SourceError> {
-        let (response, launch) = self.runtime.start_turn(params).await?;
-        if let Some(launch) = launch {
-            launch.launch();
-        }
-        Ok(response)
+        self.call::<m::TurnStart>(&params).await
     }
 
     /// Stops a running turn; it ends with `turn/completed` (status interrupted).
     pub async fn interrupt(&self, params: TurnInterruptParams) -> Result<(), SourceError> {
-        Ok(self.runtime.interrupt(params).await?)
+        self.call::<m::TurnInterrupt>(&params).await.map(|_| ())
     }
 
-    /// The next message from the runtime; `None` once it has shut down. Lines that are not a
-    /// known notification or request are logged and skipped.
+    /// The next message from the server; `None` once it has closed. Messages that are not a
+    /// known notification or request are logged and skipped (unknown requests refused).
     pub async fn next(&mut self) -> Option<Incoming> {
-        if let Some(warning) = self.startup.pop_front() {
-            return Some(Incoming::Notification(warning));
-        }
         loop {
-            let line = self.lines.recv().await?;
-            match Message::decode(&line) {
-                Ok(Message::Notification { method, params }) => {
+            match self.incoming.recv().await? {
+                Wire::Notification { method, params } => {
                     match ServerNotification::decode(&method, params) {
                         Ok(n) => return Some(Incoming::Notification(n)),
                         Err(e) => tracing::debug!("skipping notification: {e}"),
                     }
                 }
-                Ok(Message::Request { id, method, params }) => {
+                Wire::Request { id, method, params } => {
                     match ServerRequest::decode(&method, params) {
                         Ok(request) => return Some(Incoming::Request { id, request }),
                         Err(e) => {
@@ -122,26 +145,44 @@ impl EventSource {
                         }
                     }
                 }
-                Ok(other) => tracing::debug!("skipping {other:?}"),
-                Err(e) => tracing::warn!("undecodable line from the runtime: {e:?}"),
             }
         }
     }
 
-    /// Answers a server request.
+    /// Answers a server request (queued; the answer goes out in order with other frames).
     pub fn answer(&self, id: &RequestId, response: &impl Serialize) {
-        let reply = serde_json::to_value(response)
-            .map_err(|e| JsonRpcErrorBody::internal(format!("encoding the answer: {e}")));
-        self.client.resolve(id, reply);
+        let frame = Frame::response(id, response).unwrap_or_else(|e| {
+            Frame::error(
+                Some(id),
+                &JsonRpcErrorBody::internal(format!("encoding the answer: {e}")),
+            )
+        });
+        self.send(frame);
     }
 
     /// Answers a server request with an error.
     pub fn refuse(&self, id: &RequestId, error: JsonRpcErrorBody) {
-        self.client.resolve(id, Err(error));
+        self.send(Frame::error(Some(id), &error));
     }
 
-    /// Cancels what still runs and waits (bounded) for it to record its end.
+    fn send(&self, frame: Frame) {
+        let peer = self.peer.clone();
+        tokio::spawn(async move {
+            if peer.send(frame).await.is_err() {
+                tracing::debug!("the server closed before an answer could be sent");
+            }
+        });
+    }
+
+    /// Closes exec's end, which the server takes as the end of input: it interrupts what still
+    /// runs, records it and stops (bounded).
     pub async fn shutdown(self) {
-        self.runtime.shutdown().await;
+        self.closing.close(SERVER_STOP).await;
+        match tokio::time::timeout(SERVER_STOP, self.server).await {
+            Ok(Ok(Err(e))) => tracing::warn!("the in-process server stopped with an error: {e}"),
+            Ok(Err(e)) => tracing::warn!("the in-process server task failed: {e}"),
+            Err(_) => tracing::warn!("the in-process server did not stop in {SERVER_STOP:?}"),
+            Ok(Ok(Ok(()))) => {}
+        }
     }
 }

@@ -8,9 +8,9 @@
 
 use super::command;
 use super::context::ToolCtx;
-use crate::client::{ClientReply, PendingRequest};
-use codex_protocol::jsonrpc::RequestId;
-use codex_protocol::methods as m;
+use crate::sink::ServerRequestHandle;
+use codex_jsonrpc::RequestError;
+use codex_protocol::methods::{self as m, ServerRequest};
 use codex_protocol::v2::{
     ApprovalMode, AskForApproval, SandboxPolicy, ServerRequestResolvedNotification,
 };
@@ -126,8 +126,8 @@ pub enum Decision {
 }
 
 /// Reads `{decision}`; an error reply, a closed connection or anything unknown declines.
-pub fn parse_decision(reply: Option<ClientReply>) -> Decision {
-    let Some(Ok(value)) = reply else {
+pub fn parse_decision(reply: Result<Value, RequestError>) -> Decision {
+    let Ok(value) = reply else {
         return Decision::Decline;
     };
     match &value["decision"] {
@@ -143,18 +143,25 @@ pub fn parse_decision(reply: Option<ClientReply>) -> Decision {
     }
 }
 
-/// Awaits the reply to `pending` or the turn's cancellation, then announces
-/// `serverRequest/resolved` either way.
-pub async fn await_decision(ctx: &ToolCtx, pending: PendingRequest) -> Decision {
-    let id = pending.id;
+/// Sends approval request `R` and awaits the answer or the turn's cancellation, then
+/// announces `serverRequest/resolved` either way. A request no client can take declines.
+pub async fn ask<R: ServerRequest>(ctx: &ToolCtx, params: &R::Params) -> Decision {
+    let handle: ServerRequestHandle<R> = match ctx.sink.request::<R>(params).await {
+        Ok(handle) => handle,
+        Err(e) => {
+            tracing::warn!("cannot ask for approval: {e}");
+            return Decision::Decline;
+        }
+    };
+    let id = handle.id().clone();
     let decision = tokio::select! {
-        reply = pending.reply() => parse_decision(reply),
+        reply = handle.raw() => parse_decision(reply),
         _ = ctx.cancel.cancelled() => Decision::Interrupted,
     };
-    ctx.client
+    ctx.sink
         .notify::<m::ServerRequestResolved>(&ServerRequestResolvedNotification {
             thread_id: ctx.thread_id.clone(),
-            request_id: RequestId::Integer(id),
+            request_id: id,
         })
         .await;
     decision
@@ -219,7 +226,7 @@ mod tests {
 
     #[test]
     fn decisions_parse_conservatively() {
-        let d = |v: Value| parse_decision(Some(Ok(v)));
+        let d = |v: Value| parse_decision(Ok(v));
         assert_eq!(d(json!({"decision": "accept"})), Decision::Accept);
         assert_eq!(
             d(json!({"decision": "acceptForSession"})),
@@ -235,6 +242,6 @@ mod tests {
         );
         assert_eq!(d(json!({})), Decision::Decline);
         assert_eq!(d(json!({"decision": "bogus"})), Decision::Decline);
-        assert_eq!(parse_decision(None), Decision::Decline);
+        assert_eq!(parse_decision(Err(RequestError::Closed)), Decision::Decline);
     }
 }

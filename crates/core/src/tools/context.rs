@@ -1,12 +1,12 @@
-//! What one tool call needs from its turn, cloned out of the `&mut TurnRun` so that calls can
-//! run concurrently. Items a call completes are announced at once and collected in a
-//! [`CallScope`]; the dispatcher records them into the turn (rollout + turn items) in call order.
+//! What one tool call may use, cloned out of the turn so calls can run concurrently, and the
+//! items it completes. Items are announced at once and collected in a [`CallScope`]; the turn
+//! records them (rollout + the turn's item list) afterwards, in call order.
 
-use super::sessions::ThreadTools;
-use crate::client::ClientHandle;
+use super::thread_tools::ThreadTools;
+use crate::clock::now_ms;
 use crate::settings::ThreadSettings;
-use crate::thread::LoadedThread;
-use crate::turn::{now_ms, TurnRun};
+use crate::sink::Sink;
+use crate::status::StatusCell;
 use codex_protocol::methods as m;
 use codex_protocol::v2::*;
 use std::sync::Arc;
@@ -14,18 +14,22 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Clone)]
 pub struct ToolCtx {
-    pub client: ClientHandle,
-    pub thread: Arc<LoadedThread>,
+    /// The client channel, routed to this thread and to the connection that started the turn
+    /// (server requests such as approvals go there first).
+    pub sink: Sink,
     pub thread_id: String,
     pub turn_id: String,
+    /// Fires when the turn is interrupted; processes a call starts hang off child tokens.
     pub cancel: CancellationToken,
-    pub settings: ThreadSettings,
+    pub settings: Arc<ThreadSettings>,
     pub tools: Arc<ThreadTools>,
+    pub status: Arc<StatusCell>,
 }
 
 /// An item completed by a call, waiting to be recorded into the turn.
 pub struct Completed {
     pub item: ThreadItem,
+    /// The turn the item belongs to: a session polled now may have started in an earlier turn.
     pub turn_id: String,
     pub started_ms: i64,
     pub completed_ms: i64,
@@ -38,19 +42,6 @@ pub struct CallScope {
 }
 
 impl ToolCtx {
-    pub async fn from_turn(turn: &TurnRun) -> ToolCtx {
-        let tools = turn.thread.state.lock().await.tools.clone();
-        ToolCtx {
-            client: turn.client().clone(),
-            thread: turn.thread.clone(),
-            thread_id: turn.thread_id.clone(),
-            turn_id: turn.turn_id.clone(),
-            cancel: turn.cancel.clone(),
-            settings: turn.settings.clone(),
-            tools,
-        }
-    }
-
     pub fn scope(&self) -> CallScope {
         CallScope {
             ctx: self.clone(),
@@ -59,7 +50,7 @@ impl ToolCtx {
     }
 
     pub async fn item_started(&self, item: &ThreadItem, started_ms: i64) {
-        self.client
+        self.sink
             .notify::<m::ItemStarted>(&ItemStartedNotification {
                 thread_id: self.thread_id.clone(),
                 turn_id: self.turn_id.clone(),
@@ -69,34 +60,17 @@ impl ToolCtx {
             .await;
     }
 
-    /// Flips the thread's `waitingOnApproval` flag. Several calls may wait at once; the flag is
-    /// raised by the first and lowered by the last. `announce_clear` is false when the turn is
-    /// being interrupted (its end sends the final status anyway).
+    /// Raises or lowers the thread's `waitingOnApproval` flag (see
+    /// [`StatusCell::change_waiting`]) and announces the change.
     pub async fn set_waiting(&self, waiting: bool, announce_clear: bool) {
-        let changed = self.tools.change_waiting(waiting);
-        if !changed || (!waiting && !announce_clear) {
-            return;
+        if let Some(status) = self.status.change_waiting(waiting, announce_clear) {
+            self.sink
+                .notify::<m::ThreadStatusChanged>(&ThreadStatusChangedNotification {
+                    thread_id: self.thread_id.clone(),
+                    status,
+                })
+                .await;
         }
-        let flags = if waiting {
-            vec![ThreadActiveFlag::WaitingOnApproval]
-        } else {
-            Vec::new()
-        };
-        let status = ThreadStatus::Active {
-            active_flags: flags,
-        };
-        {
-            let mut st = self.thread.state.lock().await;
-            if matches!(st.status, ThreadStatus::Active { .. }) {
-                st.status = status.clone();
-            }
-        }
-        self.client
-            .notify::<m::ThreadStatusChanged>(&ThreadStatusChangedNotification {
-                thread_id: self.thread_id.clone(),
-                status,
-            })
-            .await;
     }
 }
 
@@ -106,7 +80,7 @@ impl CallScope {
     pub async fn item_completed_in(&mut self, turn_id: &str, item: ThreadItem, started_ms: i64) {
         let completed_ms = now_ms();
         self.ctx
-            .client
+            .sink
             .notify::<m::ItemCompleted>(&ItemCompletedNotification {
                 thread_id: self.ctx.thread_id.clone(),
                 turn_id: turn_id.to_string(),
@@ -125,22 +99,5 @@ impl CallScope {
     pub async fn item_completed(&mut self, item: ThreadItem, started_ms: i64) {
         let turn_id = self.ctx.turn_id.clone();
         self.item_completed_in(&turn_id, item, started_ms).await;
-    }
-}
-
-/// Writes completed items to the rollout and, for items of this turn, to the turn's item list.
-pub fn record(turn: &mut TurnRun, completed: Vec<Completed>) {
-    for c in completed {
-        let entry = crate::rollout::item_completed(
-            &turn.thread_id,
-            &c.turn_id,
-            &c.item,
-            c.started_ms,
-            c.completed_ms,
-        );
-        turn.persist(vec![entry]);
-        if c.turn_id == turn.turn_id {
-            turn.items.push(c.item);
-        }
     }
 }

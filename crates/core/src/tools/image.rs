@@ -1,10 +1,12 @@
 //! `view_image`: a local image file sent to the model as an `input_image` content item, and an
 //! `imageView` item for the client.
 
+use super::call::{ToolCall, ToolError, ToolOutput};
 use super::context::CallScope;
-use super::shell::{parse_args, resolve};
-use super::{ToolCall, ToolOutput};
-use crate::turn::now_ms;
+use super::shell::resolve;
+use super::spec;
+use super::tool::{Family, Tool, ToolFuture};
+use crate::clock::now_ms;
 use base64::Engine;
 use codex_protocol::v2::ThreadItem;
 use serde_json::json;
@@ -32,11 +34,31 @@ fn mime_of(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-pub async fn run(scope: &mut CallScope, call: &ToolCall) -> ToolOutput {
-    let args: Args = match parse_args(call) {
-        Ok(a) => a,
-        Err(e) => return ToolOutput::Text(e),
-    };
+/// The `view_image` tool.
+pub struct ViewImage;
+
+impl Tool for ViewImage {
+    fn name(&self) -> &str {
+        "view_image"
+    }
+
+    fn spec(&self, _family: Family) -> Option<serde_json::Value> {
+        Some(spec::view_image())
+    }
+
+    fn parallel(&self) -> bool {
+        true
+    }
+
+    fn call<'a>(&'a self, call: &'a ToolCall, scope: &'a mut CallScope) -> ToolFuture<'a> {
+        Box::pin(async move {
+            let args: Args = call.parse_args()?;
+            Ok::<_, ToolError>(run(scope, call, args).await)
+        })
+    }
+}
+
+async fn run(scope: &mut CallScope, call: &ToolCall, args: Args) -> ToolOutput {
     let path = resolve(&scope.ctx.settings.cwd, &args.path);
     let meta = match tokio::fs::metadata(&path).await {
         Ok(m) => m,

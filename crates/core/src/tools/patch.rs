@@ -4,9 +4,10 @@
 //! plus the turn's aggregated diff.
 
 use super::approval::{self, Decision, Mode};
+use super::call::{ToolCall, ToolError, ToolOutput, ToolPayload};
 use super::context::CallScope;
-use super::{ToolCall, ToolPayload};
-use crate::turn::now_ms;
+use super::tool::{Family, Tool, ToolFuture, ToolNeeds};
+use crate::clock::now_ms;
 use codex_apply_patch::{FileChangeKind, WritePolicy};
 use codex_protocol::methods as m;
 use codex_protocol::v2::*;
@@ -15,23 +16,47 @@ use std::time::Instant;
 
 const REJECTED: &str = "patch rejected by user";
 
-/// The `apply_patch` tool itself.
-pub async fn tool(scope: &mut CallScope, call: &ToolCall) -> String {
-    let input = match &call.payload {
-        ToolPayload::Custom { input } => input.clone(),
-        ToolPayload::Function { .. } => {
-            #[derive(serde::Deserialize)]
-            struct Args {
-                input: String,
-            }
-            match super::shell::parse_args::<Args>(call) {
-                Ok(a) => a.input,
-                Err(e) => return e,
-            }
+/// The `apply_patch` tool: freeform for codex models, a function for the older tool set.
+pub struct ApplyPatch;
+
+impl Tool for ApplyPatch {
+    fn name(&self) -> &str {
+        "apply_patch"
+    }
+
+    fn spec(&self, family: Family) -> Option<serde_json::Value> {
+        match family {
+            Family::Codex => Some(codex_apply_patch::apply_patch_freeform_tool()),
+            Family::Legacy => Some(codex_apply_patch::apply_patch_function_tool()),
+            Family::Unknown => None,
         }
-    };
-    let cwd = scope.ctx.settings.cwd.clone();
-    apply(scope, &call.call_id, &input, &cwd).await
+    }
+
+    fn needs(&self) -> ToolNeeds {
+        ToolNeeds {
+            sandbox: true,
+            approval: true,
+        }
+    }
+
+    fn call<'a>(&'a self, call: &'a ToolCall, scope: &'a mut CallScope) -> ToolFuture<'a> {
+        Box::pin(async move {
+            let input = match &call.payload {
+                ToolPayload::Custom { input } => input.clone(),
+                ToolPayload::Function { .. } => {
+                    #[derive(serde::Deserialize)]
+                    struct Args {
+                        input: String,
+                    }
+                    call.parse_args::<Args>()?.input
+                }
+            };
+            let cwd = scope.ctx.settings.cwd.clone();
+            Ok::<_, ToolError>(ToolOutput::Text(
+                apply(scope, &call.call_id, &input, &cwd).await,
+            ))
+        })
+    }
 }
 
 /// Whether each path may be written under the sandbox policy without asking.
@@ -111,10 +136,11 @@ pub async fn apply(scope: &mut CallScope, item_id: &str, patch_text: &str, cwd: 
         }
     }
     let mode = Mode::of(&ctx.settings.approval_policy);
-    let session_approved = {
-        let st = ctx.thread.state.lock().await;
-        paths.iter().all(|p| st.approved_patch_paths.contains(p))
-    };
+    let session_approved = ctx
+        .tools
+        .approvals
+        .lock()
+        .is_ok_and(|a| paths.iter().all(|p| a.patch_paths.contains(p)));
     let writable = all_writable(&ctx.settings.sandbox, cwd, &paths);
     let ask = if session_approved {
         false
@@ -142,9 +168,9 @@ pub async fn apply(scope: &mut CallScope, item_id: &str, patch_text: &str, cwd: 
         ctx.set_waiting(true, true).await;
         ctx.item_started(&item(PatchApplyStatus::InProgress), started_ms)
             .await;
-        let pending = ctx
-            .client
-            .request::<m::FileChangeRequestApproval>(&FileChangeRequestApprovalParams {
+        let decision = approval::ask::<m::FileChangeRequestApproval>(
+            &ctx,
+            &FileChangeRequestApprovalParams {
                 thread_id: ctx.thread_id.clone(),
                 turn_id: ctx.turn_id.clone(),
                 item_id: item_id.to_string(),
@@ -152,17 +178,15 @@ pub async fn apply(scope: &mut CallScope, item_id: &str, patch_text: &str, cwd: 
                 reason: (!writable)
                     .then(|| "the patch writes outside the writable roots".to_string()),
                 grant_root: None,
-            })
-            .await;
-        match approval::await_decision(&ctx, pending).await {
+            },
+        )
+        .await;
+        match decision {
             Decision::Accept => ctx.set_waiting(false, true).await,
             Decision::AcceptForSession => {
-                ctx.thread
-                    .state
-                    .lock()
-                    .await
-                    .approved_patch_paths
-                    .extend(paths.iter().cloned());
+                if let Ok(mut approvals) = ctx.tools.approvals.lock() {
+                    approvals.patch_paths.extend(paths.iter().cloned());
+                }
                 ctx.set_waiting(false, true).await;
             }
             d @ (Decision::Decline | Decision::Cancel) => {
@@ -211,7 +235,7 @@ pub async fn apply(scope: &mut CallScope, item_id: &str, patch_text: &str, cwd: 
         .map(|d| d.render(&ctx.turn_id, &ctx.settings.cwd))
         .unwrap_or_default();
     if !diff.is_empty() {
-        ctx.client
+        ctx.sink
             .notify::<m::TurnDiffUpdated>(&TurnDiffUpdatedNotification {
                 thread_id: ctx.thread_id.clone(),
                 turn_id: ctx.turn_id.clone(),

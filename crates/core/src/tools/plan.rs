@@ -1,12 +1,30 @@
 //! `update_plan`: the model's step list, surfaced as `turn/plan/updated`.
 
-use super::context::ToolCtx;
-use super::ToolCall;
+use super::call::{ToolCall, ToolError, ToolOutput};
+use super::context::{CallScope, ToolCtx};
+use super::tool::{Family, Tool, ToolFuture};
 use codex_protocol::methods as m;
 use codex_protocol::v2::{TurnPlanStep, TurnPlanUpdatedNotification};
 use serde_json::{json, Value};
 
-pub fn spec() -> Value {
+/// The `update_plan` tool.
+pub struct UpdatePlan;
+
+impl Tool for UpdatePlan {
+    fn name(&self) -> &str {
+        "update_plan"
+    }
+
+    fn spec(&self, _family: Family) -> Option<Value> {
+        Some(spec())
+    }
+
+    fn call<'a>(&'a self, call: &'a ToolCall, scope: &'a mut CallScope) -> ToolFuture<'a> {
+        Box::pin(async move { run(&scope.ctx, call).await.map(ToolOutput::Text) })
+    }
+}
+
+fn spec() -> Value {
     json!({
         "type": "function",
         "name": "update_plan",
@@ -35,13 +53,12 @@ pub fn spec() -> Value {
     })
 }
 
-pub async fn run(ctx: &ToolCtx, call: &ToolCall) -> String {
-    let args = match call.arguments() {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
+async fn run(ctx: &ToolCtx, call: &ToolCall) -> Result<String, ToolError> {
+    let args = call.arguments()?;
     let Some(steps) = args["plan"].as_array() else {
-        return "update_plan needs a `plan` array".to_string();
+        return Err(ToolError::Arguments(
+            "update_plan needs a `plan` array".to_string(),
+        ));
     };
     let mut plan = Vec::new();
     for s in steps {
@@ -51,14 +68,18 @@ pub async fn run(ctx: &ToolCtx, call: &ToolCall) -> String {
                 codex_protocol::v2::TurnPlanStepStatus::InProgress
             }
             Some("completed") => codex_protocol::v2::TurnPlanStepStatus::Completed,
-            other => return format!("invalid plan step status: {other:?}"),
+            other => {
+                return Err(ToolError::Arguments(format!(
+                    "invalid plan step status: {other:?}"
+                )))
+            }
         };
         plan.push(TurnPlanStep {
             step: s["step"].as_str().unwrap_or_default().to_string(),
             status,
         });
     }
-    ctx.client
+    ctx.sink
         .notify::<m::TurnPlanUpdated>(&TurnPlanUpdatedNotification {
             thread_id: ctx.thread_id.clone(),
             turn_id: ctx.turn_id.clone(),
@@ -66,5 +87,5 @@ pub async fn run(ctx: &ToolCtx, call: &ToolCall) -> String {
             plan,
         })
         .await;
-    "Plan updated".to_string()
+    Ok("Plan updated".to_string())
 }

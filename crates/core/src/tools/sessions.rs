@@ -1,16 +1,16 @@
 //! Running processes: a spawned `codex_exec::run` whose output is buffered and streamed as
-//! `item/commandExecution/outputDelta`, and the per-thread registry of exec sessions that
-//! outlive their `exec_command` call (polled with `write_stdin`).
+//! `item/commandExecution/outputDelta`, and [`ExecSessions`], the per-thread table of
+//! processes that outlive their `exec_command` call (polled with `write_stdin`). Sessions die
+//! with their turn when it is interrupted (their tokens are children of the turn's) and with
+//! their thread when it is unloaded (the table kills them on drop).
 
 use super::context::ToolCtx;
-use super::diff::TurnDiff;
 use codex_protocol::methods as m;
 use codex_protocol::v2::{
     CommandAction, CommandExecutionOutputDeltaNotification, CommandExecutionSource,
 };
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -23,47 +23,13 @@ const MAX_SESSIONS: usize = 64;
 /// Unread output kept per session between polls (the newest bytes win).
 const MAX_UNREAD_BYTES: usize = 1024 * 1024;
 
-/// Tool state of one thread.
-pub struct ThreadTools {
-    next_process_id: AtomicI32,
+/// The exec sessions of one thread (a [`super::ThreadTools::resource`]).
+#[derive(Default)]
+pub struct ExecSessions {
     sessions: Mutex<BTreeMap<i32, Arc<ExecSession>>>,
-    waiting_approvals: Mutex<usize>,
-    pub diff: Mutex<TurnDiff>,
 }
 
-impl Default for ThreadTools {
-    fn default() -> Self {
-        ThreadTools {
-            next_process_id: AtomicI32::new(1000),
-            sessions: Mutex::new(BTreeMap::new()),
-            waiting_approvals: Mutex::new(0),
-            diff: Mutex::new(TurnDiff::default()),
-        }
-    }
-}
-
-impl ThreadTools {
-    /// A fresh process id (also the session id when the process outlives its call).
-    pub fn next_id(&self) -> i32 {
-        self.next_process_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Counts approval waits; true when the flag should change (0 -> 1 or 1 -> 0).
-    pub fn change_waiting(&self, waiting: bool) -> bool {
-        let Ok(mut n) = self.waiting_approvals.lock() else {
-            return false;
-        };
-        if waiting {
-            *n += 1;
-            *n == 1
-        } else if *n > 0 {
-            *n -= 1;
-            *n == 0
-        } else {
-            false
-        }
-    }
-
+impl ExecSessions {
     /// Keeps a still-running process for later `write_stdin` polls. Cancelled sessions are
     /// dropped first; beyond the cap the oldest session is killed.
     pub fn register(&self, session: Arc<ExecSession>) {
@@ -89,6 +55,16 @@ impl ThreadTools {
     pub fn remove(&self, id: i32) {
         if let Ok(mut s) = self.sessions.lock() {
             s.remove(&id);
+        }
+    }
+}
+
+impl Drop for ExecSessions {
+    fn drop(&mut self) {
+        if let Ok(sessions) = self.sessions.lock() {
+            for s in sessions.values() {
+                s.process.cancel.cancel();
+            }
         }
     }
 }
@@ -127,7 +103,7 @@ impl Process {
         let (done_tx, done) = watch::channel(None);
         let (tx, mut rx) = mpsc::channel::<codex_exec::OutputChunk>(64);
         let pump_buf = unread.clone();
-        let client = ctx.client.clone();
+        let sink = ctx.sink.clone();
         let (thread_id, turn_id, item) = (
             ctx.thread_id.clone(),
             ctx.turn_id.clone(),
@@ -146,16 +122,15 @@ impl Process {
                 }
                 if sent < MAX_DELTAS {
                     sent += 1;
-                    client
-                        .notify::<m::CommandExecutionOutputDelta>(
-                            &CommandExecutionOutputDeltaNotification {
-                                thread_id: thread_id.clone(),
-                                turn_id: turn_id.clone(),
-                                item_id: item.clone(),
-                                delta: String::from_utf8_lossy(&chunk.bytes).into_owned(),
-                            },
-                        )
-                        .await;
+                    sink.notify::<m::CommandExecutionOutputDelta>(
+                        &CommandExecutionOutputDeltaNotification {
+                            thread_id: thread_id.clone(),
+                            turn_id: turn_id.clone(),
+                            item_id: item.clone(),
+                            delta: String::from_utf8_lossy(&chunk.bytes).into_owned(),
+                        },
+                    )
+                    .await;
                 }
             }
         });

@@ -3,11 +3,13 @@
 //! A script that is only an `apply_patch` heredoc is handed to the patch tool instead.
 
 use super::approval::{self, CommandFacts, Decision, Mode, Requirement};
+use super::call::{ToolCall, ToolError, ToolOutput};
 use super::command;
 use super::context::CallScope;
-use super::sessions::{ExecSession, Finished, Process};
-use super::ToolCall;
-use crate::turn::now_ms;
+use super::sessions::{ExecSession, ExecSessions, Finished, Process};
+use super::spec;
+use super::tool::{Family, Tool, ToolFuture, ToolNeeds};
+use crate::clock::now_ms;
 use codex_exec::{SandboxSupport, TruncationPolicy};
 use codex_protocol::methods as m;
 use codex_protocol::v2::*;
@@ -69,11 +71,6 @@ pub fn resolve(base: &Path, p: &str) -> PathBuf {
     }
 }
 
-pub fn parse_args<T: serde::de::DeserializeOwned>(call: &ToolCall) -> Result<T, String> {
-    let value = call.arguments()?;
-    serde_json::from_value(value).map_err(|e| format!("failed to parse function arguments: {e}"))
-}
-
 /// The fields of the command's item that do not change while it runs.
 struct Template {
     id: String,
@@ -117,11 +114,8 @@ fn final_status(f: &Finished) -> CommandExecutionStatus {
     }
 }
 
-pub async fn run(scope: &mut CallScope, call: &ToolCall, kind: Kind) -> String {
-    let args: ExecArgs = match parse_args(call) {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
+async fn run(scope: &mut CallScope, call: &ToolCall, kind: Kind) -> Result<String, ToolError> {
+    let args: ExecArgs = call.parse_args()?;
     let ctx = scope.ctx.clone();
     let cwd = match &args.workdir {
         Some(w) if !w.is_empty() => resolve(&ctx.settings.cwd, w),
@@ -131,10 +125,10 @@ pub async fn run(scope: &mut CallScope, call: &ToolCall, kind: Kind) -> String {
         let dir = cd.map(|d| resolve(&cwd, &d)).unwrap_or(cwd);
         let start = Instant::now();
         let inner = super::patch::apply(scope, &call.call_id, &patch, &dir).await;
-        return format!(
+        return Ok(format!(
             "Wall time: {:.4} seconds\nOutput:\n{inner}",
             start.elapsed().as_secs_f64()
-        );
+        ));
     }
     let argv = command::shell_argv(args.shell.as_deref(), args.login.unwrap_or(true), &args.cmd);
     let mut template = Template {
@@ -151,12 +145,10 @@ pub async fn run(scope: &mut CallScope, call: &ToolCall, kind: Kind) -> String {
     let escalated = args.sandbox_permissions.as_deref() == Some("require_escalated");
     let mode = Mode::of(&ctx.settings.approval_policy);
     let approved_for_session = ctx
-        .thread
-        .state
+        .tools
+        .approvals
         .lock()
-        .await
-        .approved_commands
-        .contains(&template.command);
+        .is_ok_and(|a| a.commands.contains(&template.command));
     let requirement = approval::exec_requirement(
         mode,
         &ctx.settings.sandbox,
@@ -168,13 +160,13 @@ pub async fn run(scope: &mut CallScope, call: &ToolCall, kind: Kind) -> String {
         },
     );
     let (bypass_sandbox, approved) = match requirement {
-        Requirement::Forbidden(text) => return text,
+        Requirement::Forbidden(text) => return Ok(text),
         Requirement::Skip { bypass_sandbox } => (bypass_sandbox, false),
         Requirement::NeedsApproval { reason } => {
             template.source = CommandExecutionSource::Agent;
             let amendment = command::amendment_words(&args.cmd);
             if let Err(text) = ask(scope, &template, reason, amendment, false).await {
-                return text;
+                return Ok(text);
             }
             (escalated, true)
         }
@@ -191,7 +183,7 @@ pub async fn run(scope: &mut CallScope, call: &ToolCall, kind: Kind) -> String {
         args: &args,
         item_started: approved,
     };
-    execute(scope, &template, plan, sandbox, mode, approved).await
+    Ok(execute(scope, &template, plan, sandbox, mode, approved).await)
 }
 
 struct Plan<'a> {
@@ -219,9 +211,9 @@ async fn ask(
         )
         .await;
     }
-    let pending = ctx
-        .client
-        .request::<m::CommandExecutionRequestApproval>(&CommandExecutionRequestApprovalParams {
+    let decision = approval::ask::<m::CommandExecutionRequestApproval>(
+        &ctx,
+        &CommandExecutionRequestApprovalParams {
             thread_id: ctx.thread_id.clone(),
             turn_id: ctx.turn_id.clone(),
             item_id: template.id.clone(),
@@ -242,18 +234,15 @@ async fn ask(
                 .map(CommandExecutionApprovalDecision::Simple)
                 .collect(),
             ),
-        })
-        .await;
-    let decision = approval::await_decision(&ctx, pending).await;
+        },
+    )
+    .await;
     match decision {
         Decision::Accept | Decision::AcceptForSession => {
             if decision == Decision::AcceptForSession {
-                ctx.thread
-                    .state
-                    .lock()
-                    .await
-                    .approved_commands
-                    .insert(template.command.clone());
+                if let Ok(mut approvals) = ctx.tools.approvals.lock() {
+                    approvals.commands.insert(template.command.clone());
+                }
             }
             ctx.set_waiting(false, true).await;
             Ok(())
@@ -343,7 +332,7 @@ async fn execute(
                 .await;
             return text;
         }
-        let pid = ctx.tools.next_id();
+        let pid = ctx.tools.next_process_id();
         if !plan.item_started {
             ctx.item_started(
                 &template.item(Some(pid), CommandExecutionStatus::InProgress, None),
@@ -391,7 +380,7 @@ async fn execute(
                 started_ms: template.started_ms,
                 source: template.source,
             });
-            ctx.tools.register(session);
+            ctx.tools.resource::<ExecSessions>().register(session);
             return unified_text(
                 start.elapsed(),
                 None,
@@ -493,20 +482,21 @@ fn unified_text(
 
 /// `write_stdin`: polls a session. Commands run with stdin on `/dev/null`, so only empty
 /// `chars` (a poll) is accepted.
-pub async fn write_stdin(scope: &mut CallScope, call: &ToolCall) -> String {
-    let args: WriteStdinArgs = match parse_args(call) {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
+async fn write_stdin(scope: &mut CallScope, call: &ToolCall) -> Result<String, ToolError> {
+    let args: WriteStdinArgs = call.parse_args()?;
     let ctx = scope.ctx.clone();
-    let Some(session) = ctx.tools.session(args.session_id) else {
-        return format!("write_stdin failed: Unknown process id {}", args.session_id);
+    let sessions = ctx.tools.resource::<ExecSessions>();
+    let Some(session) = sessions.session(args.session_id) else {
+        return Ok(format!(
+            "write_stdin failed: Unknown process id {}",
+            args.session_id
+        ));
     };
     if !args.chars.is_empty() {
-        return format!(
+        return Ok(format!(
             "write_stdin failed: session {} has no stdin: commands run with stdin closed (/dev/null), so input cannot be written. Poll with empty `chars`, or rerun the command with its input in the command itself (a pipe, a heredoc or a file).",
             args.session_id
-        );
+        ));
     }
     let start = Instant::now();
     let limit = Duration::from_millis(
@@ -518,22 +508,22 @@ pub async fn write_stdin(scope: &mut CallScope, call: &ToolCall) -> String {
     let output = session.process.take_unread();
     let Some(finished) = finished else {
         if ctx.cancel.is_cancelled() {
-            return aborted(start);
+            return Ok(aborted(start));
         }
-        return unified_text(
+        return Ok(unified_text(
             start.elapsed(),
             None,
             Some(args.session_id),
             &output,
             args.max_output_tokens,
-        );
+        ));
     };
-    ctx.tools.remove(args.session_id);
+    sessions.remove(args.session_id);
     if finished.cancelled {
-        return format!(
+        return Ok(format!(
             "write_stdin failed: session {} was killed when its turn was interrupted",
             args.session_id
-        );
+        ));
     }
     let template = Template {
         id: session.item_id.clone(),
@@ -555,13 +545,95 @@ pub async fn write_stdin(scope: &mut CallScope, call: &ToolCall) -> String {
         )
         .await;
     if let Some(err) = &finished.error {
-        return format!("execution error: {err}");
+        return Ok(format!("execution error: {err}"));
     }
-    unified_text(
+    Ok(unified_text(
         start.elapsed(),
         Some(finished.exit_code),
         None,
         &output,
         args.max_output_tokens,
-    )
+    ))
+}
+
+/// `exec_command` (unified exec): runs a script, returns when it exits or after the yield
+/// time, keeping a still-running process as a session for `write_stdin`.
+pub struct ExecCommand;
+
+impl Tool for ExecCommand {
+    fn name(&self) -> &str {
+        "exec_command"
+    }
+
+    fn spec(&self, family: Family) -> Option<serde_json::Value> {
+        (family != Family::Legacy).then(spec::exec_command)
+    }
+
+    fn parallel(&self) -> bool {
+        true
+    }
+
+    fn needs(&self) -> ToolNeeds {
+        ToolNeeds {
+            sandbox: true,
+            approval: true,
+        }
+    }
+
+    fn call<'a>(&'a self, call: &'a ToolCall, scope: &'a mut CallScope) -> ToolFuture<'a> {
+        Box::pin(async move {
+            run(scope, call, Kind::ExecCommand)
+                .await
+                .map(ToolOutput::Text)
+        })
+    }
+}
+
+/// `shell_command` (the older tool set): runs a script to its end or its timeout.
+pub struct ShellCommand;
+
+impl Tool for ShellCommand {
+    fn name(&self) -> &str {
+        "shell_command"
+    }
+
+    fn spec(&self, family: Family) -> Option<serde_json::Value> {
+        (family == Family::Legacy).then(spec::shell_command)
+    }
+
+    fn parallel(&self) -> bool {
+        true
+    }
+
+    fn needs(&self) -> ToolNeeds {
+        ToolNeeds {
+            sandbox: true,
+            approval: true,
+        }
+    }
+
+    fn call<'a>(&'a self, call: &'a ToolCall, scope: &'a mut CallScope) -> ToolFuture<'a> {
+        Box::pin(async move {
+            run(scope, call, Kind::ShellCommand)
+                .await
+                .map(ToolOutput::Text)
+        })
+    }
+}
+
+/// `write_stdin`: polls an exec session.
+pub struct WriteStdin;
+
+impl Tool for WriteStdin {
+    fn name(&self) -> &str {
+        "write_stdin"
+    }
+
+    fn spec(&self, family: Family) -> Option<serde_json::Value> {
+        (family != Family::Legacy).then(spec::write_stdin)
+    }
+
+    fn call<'a>(&'a self, call: &'a ToolCall, scope: &'a mut CallScope) -> ToolFuture<'a> {
+        Box::pin(async move { write_stdin(scope, call).await.map(ToolOutput::Text) })
+    }
 }

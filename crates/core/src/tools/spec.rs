@@ -1,52 +1,7 @@
-//! Tool definitions advertised to the model, chosen by model family.
+//! Function-tool specs as the Responses API takes them, and the specs of the built-in
+//! tools that are plain functions.
 
-use super::plan;
 use serde_json::{json, Value};
-
-/// Which tool set a model gets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    /// `gpt-5*` and codex models: unified exec and the freeform apply_patch.
-    Codex,
-    /// `gpt-4*`, `o3*`, `o4*`: `shell_command` and the function-style apply_patch.
-    Legacy,
-    /// Anything else (e.g. local or mock models): unified exec, no apply_patch tool (patches
-    /// still work through the shell heredoc).
-    Unknown,
-}
-
-impl Family {
-    pub fn of(model: &str) -> Family {
-        let m = model.to_ascii_lowercase();
-        if m.starts_with("gpt-5") || m.contains("codex") {
-            Family::Codex
-        } else if m.starts_with("gpt-4") || m.starts_with("o3") || m.starts_with("o4") {
-            Family::Legacy
-        } else {
-            Family::Unknown
-        }
-    }
-}
-
-pub fn specs(model: &str) -> Vec<Value> {
-    let family = Family::of(model);
-    let mut tools = Vec::new();
-    match family {
-        Family::Legacy => tools.push(shell_command()),
-        Family::Codex | Family::Unknown => {
-            tools.push(exec_command());
-            tools.push(write_stdin());
-        }
-    }
-    tools.push(plan::spec());
-    match family {
-        Family::Codex => tools.push(codex_apply_patch::apply_patch_freeform_tool()),
-        Family::Legacy => tools.push(codex_apply_patch::apply_patch_function_tool()),
-        Family::Unknown => {}
-    }
-    tools.push(view_image());
-    tools
-}
 
 fn approval_properties() -> serde_json::Map<String, Value> {
     let mut p = serde_json::Map::new();
@@ -61,7 +16,7 @@ fn approval_properties() -> serde_json::Map<String, Value> {
     p
 }
 
-fn function(
+pub fn function(
     name: &str,
     description: &str,
     mut properties: serde_json::Map<String, Value>,
@@ -85,14 +40,14 @@ fn function(
     })
 }
 
-fn props(pairs: &[(&str, Value)]) -> serde_json::Map<String, Value> {
+pub fn props(pairs: &[(&str, Value)]) -> serde_json::Map<String, Value> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect()
 }
 
-fn exec_command() -> Value {
+pub fn exec_command() -> Value {
     function(
         "exec_command",
         "Run a shell command and return its output. If it is still running after yield_time_ms, it keeps running in the background and the result carries a session ID to poll with write_stdin. Commands run with stdin closed.",
@@ -110,7 +65,7 @@ fn exec_command() -> Value {
     )
 }
 
-fn write_stdin() -> Value {
+pub fn write_stdin() -> Value {
     function(
         "write_stdin",
         "Poll a command started by exec_command that is still running: returns its new output, and its exit code once it has exited. Sessions have no stdin, so chars must be empty.",
@@ -125,7 +80,7 @@ fn write_stdin() -> Value {
     )
 }
 
-fn shell_command() -> Value {
+pub fn shell_command() -> Value {
     function(
         "shell_command",
         "Run a shell script and return its exit code and output. Always set workdir; it is killed after timeout_ms.",
@@ -140,7 +95,7 @@ fn shell_command() -> Value {
     )
 }
 
-fn view_image() -> Value {
+pub fn view_image() -> Value {
     function(
         "view_image",
         "Look at a local image file (png, jpeg, gif or webp). Use only for a file path the user gave you that is not already attached.",
@@ -155,10 +110,11 @@ fn view_image() -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::{builtin_tools, Family, ToolSet};
 
     fn names(model: &str) -> Vec<String> {
-        specs(model)
+        ToolSet::new(builtin_tools())
+            .specs(Family::of(model))
             .iter()
             .map(|t| t["name"].as_str().unwrap().to_string())
             .collect()
@@ -184,6 +140,7 @@ mod tests {
             names("o3-mini"),
             ["shell_command", "update_plan", "apply_patch", "view_image"]
         );
+        let specs = |model: &str| ToolSet::new(builtin_tools()).specs(Family::of(model));
         let exec = &specs("mock-model")[0];
         let p = &exec["parameters"]["properties"];
         for k in [

@@ -269,10 +269,7 @@ async fn interrupt_while_waiting_resolves_the_request() {
     ));
     let turn_id = h.turn(&thread, "go").await;
     let (id, _, _) = h.request().await;
-    h.runtime
-        .interrupt(serde_json::from_value(json!({"threadId": thread, "turnId": turn_id})).unwrap())
-        .await
-        .unwrap();
+    h.interrupt(&thread, &turn_id).await;
     assert_eq!(h.turn_completed().await["status"], "interrupted");
     assert_eq!(h.seen("serverRequest/resolved")[0]["requestId"], id);
     assert!(!h.cwd.join("w.txt").exists());
@@ -280,10 +277,7 @@ async fn interrupt_while_waiting_resolves_the_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_failure_asks_to_rerun_without_the_sandbox_after_a_denial() {
-    if !codex_exec::sandbox_support().available {
-        // Without a kernel sandbox the command is refused up front (covered in exec.rs).
-        return;
-    }
+    super::harness::require_sandbox();
     let mut h = Harness::new().await;
     let thread = h
         .thread(json!({"approvalPolicy": "on-failure", "sandbox": "read-only"}))

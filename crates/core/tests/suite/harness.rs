@@ -1,16 +1,49 @@
-//! A `Runtime` wired to a mock model and an in-process client: read what the server sends,
+//! A `Runtime` wired to a mock model and an in-process client: read what the runtime sends,
 //! answer its requests, and inspect what reached the model. Every wait is bounded.
 
-use codex_core::client::ClientHandle;
 use codex_core::config::{parse_overrides, Config};
-use codex_core::Runtime;
+use codex_core::sink::BoxFuture;
+use codex_core::{Caller, ClientSink, PendingReply, Route, Runtime, RuntimeOptions};
+use codex_jsonrpc::{Frame, Peer, RequestError};
 use codex_mock_model::{ev_completed, ev_created, ev_function_call_item, MockServer, Reply, Usage};
 use codex_protocol::jsonrpc::RequestId;
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::mpsc;
+
+/// The runtime's client: everything goes to one [`Peer`] whose frames the test reads.
+struct PeerSink(Peer);
+
+impl ClientSink for PeerSink {
+    fn notify<'a>(
+        &'a self,
+        _route: &'a Route,
+        _method: &'static str,
+        frame: Frame,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let _ = self.0.send(frame).await;
+        })
+    }
+
+    fn request<'a>(
+        &'a self,
+        _route: &'a Route,
+        method: &'static str,
+        params_json: String,
+    ) -> BoxFuture<'a, Result<PendingReply, RequestError>> {
+        Box::pin(async move {
+            let pending = self.0.request_encoded(method, &params_json).await?;
+            Ok(PendingReply::new(
+                pending.id().clone(),
+                Box::pin(pending.reply()),
+            ))
+        })
+    }
+}
 
 /// Bound for a single wait (debug build on a shared, busy machine).
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -18,8 +51,10 @@ pub const WAIT: Duration = Duration::from_secs(30);
 pub struct Harness {
     pub mock: MockServer,
     pub runtime: Runtime,
-    pub client: ClientHandle,
-    rx: mpsc::Receiver<String>,
+    /// Answers the runtime's requests: `client.resolve(id, reply)`.
+    pub client: Peer,
+    caller: Caller,
+    rx: mpsc::Receiver<Frame>,
     /// Every message received so far, in order.
     pub log: Vec<Value>,
     _home: TempDir,
@@ -50,12 +85,17 @@ impl Harness {
         ])
         .expect("overrides");
         let config = Config::load_from(home.path().to_path_buf(), overrides).expect("config");
-        let (client, rx) = ClientHandle::new();
-        let runtime = Runtime::new(config, client.clone()).expect("runtime");
+        let (client, rx, _closed) = Peer::new(1024);
+        let options = RuntimeOptions {
+            default_cwd: cwd.clone(),
+        };
+        let runtime =
+            Runtime::new(config, Arc::new(PeerSink(client.clone())), options).expect("runtime");
         Harness {
             mock,
             runtime,
             client,
+            caller: Caller::default(),
             rx,
             log: Vec::new(),
             _home: home,
@@ -73,11 +113,15 @@ impl Harness {
                 dst.insert(k.clone(), v.clone());
             }
         }
-        let resp = self
-            .runtime
-            .start_thread(serde_json::from_value(p).expect("thread params"))
-            .await
-            .expect("thread/start");
+        let (reply, answer) = codex_core::Reply::channel();
+        self.runtime
+            .start_thread(
+                &self.caller,
+                serde_json::from_value(p).expect("thread params"),
+                reply,
+            )
+            .await;
+        let resp = answer.await.expect("answered").expect("thread/start");
         resp.thread.id
     }
 
@@ -89,13 +133,26 @@ impl Harness {
                 dst.insert(k.clone(), v.clone());
             }
         }
-        let (resp, launch) = self
-            .runtime
-            .start_turn(serde_json::from_value(p).expect("turn params"))
-            .await
-            .expect("turn/start");
-        launch.expect("a new turn").launch();
+        let (reply, answer) = codex_core::Reply::channel();
+        self.runtime
+            .start_turn(
+                &self.caller,
+                serde_json::from_value(p).expect("turn params"),
+                reply,
+            )
+            .await;
+        let resp = answer.await.expect("answered").expect("turn/start");
         resp.turn.id
+    }
+
+    /// `turn/interrupt`; returns once the turn has recorded its end.
+    pub async fn interrupt(&self, thread_id: &str, turn_id: &str) {
+        let (reply, answer) = codex_core::Reply::channel();
+        let p = json!({"threadId": thread_id, "turnId": turn_id});
+        self.runtime
+            .interrupt_turn(serde_json::from_value(p).expect("interrupt params"), reply)
+            .await;
+        answer.await.expect("answered").expect("turn/interrupt");
     }
 
     pub async fn turn(&self, thread_id: &str, text: &str) -> String {
@@ -104,11 +161,11 @@ impl Harness {
 
     /// The next message from the server.
     pub async fn next(&mut self) -> Value {
-        let line = tokio::time::timeout(WAIT, self.rx.recv())
+        let frame = tokio::time::timeout(WAIT, self.rx.recv())
             .await
             .unwrap_or_else(|_| panic!("timed out; log so far: {:#?}", self.log))
             .expect("client channel closed");
-        let v: Value = serde_json::from_str(&line).expect("json line");
+        let v: Value = serde_json::from_str(frame.as_str()).expect("json line");
         self.log.push(v.clone());
         v
     }
@@ -207,6 +264,17 @@ impl Harness {
             .expect("text output")
             .to_string()
     }
+}
+
+/// Fails the test when the kernel sandbox (Landlock) is missing: the tests that call this
+/// check what the sandbox does, and CI machines have it.
+pub fn require_sandbox() {
+    let support = codex_exec::sandbox_support();
+    assert!(
+        support.available,
+        "this test needs the Landlock sandbox, which is unavailable here: {:?}",
+        support.reason
+    );
 }
 
 /// One model response made of these function calls `(call_id, name, arguments)`.

@@ -14,10 +14,6 @@ fn workspace_write(network: bool, extra_roots: &[String]) -> Value {
     }})
 }
 
-fn sandbox_available() -> bool {
-    codex_exec::sandbox_support().available
-}
-
 /// Runs `cmd` through `exec_command` in a fresh turn with `turn_params`; returns the completed
 /// `commandExecution` item and the text sent back to the model.
 async fn run_command(
@@ -56,6 +52,7 @@ fn connect_script(h: &Harness) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn network_is_cut_under_workspace_write_unless_enabled() {
+    super::harness::require_sandbox();
     let mut h = Harness::new().await;
     let thread = h.thread(json!({})).await;
     let script = connect_script(&h);
@@ -63,22 +60,16 @@ async fn network_is_cut_under_workspace_write_unless_enabled() {
     let (item, out) = run_command(&mut h, &thread, &script, workspace_write(false, &[])).await;
     assert_eq!(item["status"], "failed", "{item:#}");
     assert!(!out.contains("connected"), "{out}");
-    if sandbox_available() {
-        assert_ne!(item["exitCode"], 0, "{item:#}");
-        let text = item["aggregatedOutput"].as_str().unwrap().to_lowercase();
-        assert!(
-            text.contains("operation not permitted") || text.contains("permission denied"),
-            "{text}"
-        );
-    } else {
-        assert!(out.starts_with("sandbox unavailable: "), "{out}");
-    }
+    assert_ne!(item["exitCode"], 0, "{item:#}");
+    let text = item["aggregatedOutput"].as_str().unwrap().to_lowercase();
+    assert!(
+        text.contains("operation not permitted") || text.contains("permission denied"),
+        "{text}"
+    );
 
-    if sandbox_available() {
-        let (item, out) = run_command(&mut h, &thread, &script, workspace_write(true, &[])).await;
-        assert_eq!(item["status"], "completed", "{item:#} {out}");
-        assert_eq!(item["aggregatedOutput"], "connected\n");
-    }
+    let (item, out) = run_command(&mut h, &thread, &script, workspace_write(true, &[])).await;
+    assert_eq!(item["status"], "completed", "{item:#} {out}");
+    assert_eq!(item["aggregatedOutput"], "connected\n");
 
     let full = json!({"approvalPolicy": "never", "sandboxPolicy": {"type": "dangerFullAccess"}});
     let (item, out) = run_command(&mut h, &thread, &script, full).await;
@@ -88,22 +79,18 @@ async fn network_is_cut_under_workspace_write_unless_enabled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_outside_the_writable_roots_is_denied_and_inside_is_real() {
+    super::harness::require_sandbox();
     let mut h = Harness::new().await;
     let thread = h.thread(json!({})).await;
     let target = h.outside.join("escaped.txt");
     let script = format!("echo escaped > '{}'", target.display());
 
-    let (item, out) = run_command(&mut h, &thread, &script, workspace_write(false, &[])).await;
+    let (item, _) = run_command(&mut h, &thread, &script, workspace_write(false, &[])).await;
     assert_eq!(item["status"], "failed", "{item:#}");
     assert!(!target.exists(), "the write escaped the sandbox");
-    if sandbox_available() {
-        assert_ne!(item["exitCode"], 0, "{item:#}");
-        let text = item["aggregatedOutput"].as_str().unwrap().to_lowercase();
-        assert!(text.contains("permission denied"), "{text}");
-    } else {
-        assert!(out.starts_with("sandbox unavailable: "), "{out}");
-        return;
-    }
+    assert_ne!(item["exitCode"], 0, "{item:#}");
+    let text = item["aggregatedOutput"].as_str().unwrap().to_lowercase();
+    assert!(text.contains("permission denied"), "{text}");
 
     // The same write succeeds once the directory is a configured writable root, so the denial
     // above was about the roots and not about the command.

@@ -1,6 +1,6 @@
 //! Server-to-client approval requests and the client's decisions.
 
-use super::CommandAction;
+use super::item::CommandAction;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

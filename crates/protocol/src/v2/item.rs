@@ -210,7 +210,7 @@ pub enum ThreadItem {
         id: String,
         server: String,
         tool: String,
-        status: super::McpToolCallStatus,
+        status: super::mcp::McpToolCallStatus,
         arguments: serde_json::Value,
         #[serde(default)]
         app_context: Option<serde_json::Value>,
@@ -221,9 +221,9 @@ pub enum ThreadItem {
         #[serde(default)]
         read_only_hint: Option<bool>,
         #[serde(default)]
-        result: Option<super::McpToolCallResult>,
+        result: Option<super::mcp::McpToolCallResult>,
         #[serde(default)]
-        error: Option<super::McpToolCallError>,
+        error: Option<super::mcp::McpToolCallError>,
         #[serde(default)]
         duration_ms: Option<i64>,
     },

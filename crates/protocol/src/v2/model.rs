@@ -1,6 +1,6 @@
 //! `model/list` and the `Model` object.
 
-use super::ReasoningEffort;
+use super::common::ReasoningEffort;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

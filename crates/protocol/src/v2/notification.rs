@@ -1,8 +1,9 @@
 //! Server-to-client notifications.
 
-use super::{
-    FileUpdateChange, Thread, ThreadItem, ThreadStatus, ThreadTokenUsage, Turn, TurnError,
-};
+use super::common::{ThreadStatus, ThreadTokenUsage, TurnError};
+use super::item::{FileUpdateChange, ThreadItem};
+use super::thread::Thread;
+use super::turn::Turn;
 use crate::jsonrpc::RequestId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

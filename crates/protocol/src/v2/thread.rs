@@ -1,10 +1,12 @@
 //! Threads: the `Thread` object and the thread lifecycle methods.
 
-use super::{
-    ApprovalsReviewer, AskForApproval, DynamicToolSpec, GitInfo, Personality, ReasoningEffort,
-    SandboxMode, SandboxPolicy, SessionSource, SortDirection, ThreadSortKey, ThreadSource,
-    ThreadSourceKind, ThreadStartSource, ThreadStatus, Turn,
+use super::common::{
+    ApprovalsReviewer, AskForApproval, GitInfo, Personality, ReasoningEffort, SandboxMode,
+    SandboxPolicy, SessionSource, SortDirection, ThreadSortKey, ThreadSource, ThreadSourceKind,
+    ThreadStartSource, ThreadStatus,
 };
+use super::dynamic_tools::DynamicToolSpec;
+use super::turn::Turn;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

@@ -1,9 +1,10 @@
 //! Turns: `turn/start`, `turn/steer`, `turn/interrupt` and the `Turn` object.
 
-use super::{
+use super::common::{
     ApprovalsReviewer, AskForApproval, Personality, ReasoningEffort, ReasoningSummary,
-    SandboxPolicy, ThreadItem, ThreadTokenUsage, TurnError, TurnItemsView, TurnStatus, UserInput,
+    SandboxPolicy, ThreadTokenUsage, TurnError, TurnItemsView, TurnStatus,
 };
+use super::item::{ThreadItem, UserInput};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

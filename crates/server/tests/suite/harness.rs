@@ -1,51 +1,23 @@
-//! Test harness: spawns the real `codex app-server` binary over stdio against a temp
-//! CODEX_HOME and a [`MockServer`], and speaks JSON-RPC to it with bounded waits.
-//!
-//! The binary lives in the `codex-cli` crate, which depends on this crate, so it cannot be a
-//! dev-dependency (that would be a cycle). Instead the harness runs `cargo build -p codex-cli`
-//! once per test process and takes the executable path from cargo's JSON artifact messages:
-//! that is a no-op when the binary is fresh, rebuilds it when the server or core changed, and
-//! works whatever the target directory is.
+//! Test harness: runs the app-server in-process over an in-memory pipe, against a temp
+//! CODEX_HOME and a [`MockServer`], and speaks JSON-RPC to it with bounded waits. Each server
+//! runs on a runtime of its own, so [`Server::kill9`] can stop it dead, as a SIGKILL would
+//! (no shutdown, no flush): what it wrote before is what the next server finds.
 
+use codex_core::config::{parse_overrides, Config};
+use codex_core::RuntimeOptions;
 use codex_mock_model::MockServer;
 use codex_protocol::methods::{Initialize, Method, Notification};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStdin, Command};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, WriteHalf};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// Bound for every single wait (debug build on a shared 2-core machine).
 pub const WAIT: Duration = Duration::from_secs(30);
-
-/// The `codex` executable, built once per test process.
-pub fn codex_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/Cargo.toml");
-        let output = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-p", "codex-cli", "--bin", "codex"])
-            .arg("--manifest-path")
-            .arg(&manifest)
-            .args(["--message-format=json-render-diagnostics"])
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("running cargo build -p codex-cli");
-        assert!(output.status.success(), "cargo build -p codex-cli failed");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        stdout
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "codex")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported no codex executable")
-    })
-}
 
 /// A CODEX_HOME, a working directory and the mock model that the spawned servers share.
 pub struct Env {
@@ -114,39 +86,56 @@ impl Env {
     }
 }
 
-/// One running `codex app-server`.
+/// One running app-server.
 pub struct Server {
-    child: Child,
-    stdin: Option<ChildStdin>,
+    /// The server's own runtime; dropping it in the background is the SIGKILL.
+    runtime: Option<tokio::runtime::Runtime>,
+    session: Option<JoinHandle<Result<(), codex_server::ServerError>>>,
+    stdin: Option<WriteHalf<DuplexStream>>,
     rx: mpsc::UnboundedReceiver<Value>,
     /// Received but not yet consumed by a wait.
     pending: VecDeque<Value>,
     /// Every message received, in order (for ordering assertions).
     pub log: Vec<Value>,
-    stderr: Arc<Mutex<String>>,
     next_id: u64,
 }
 
-impl Server {
-    /// Spawns `codex -c ... app-server --listen stdio://` without initializing.
-    pub fn spawn(home: &Path, cwd: &Path, overrides: &[String]) -> Server {
-        let mut cmd = Command::new(codex_bin());
-        for o in overrides {
-            cmd.arg("-c").arg(o);
+/// How a server session ended.
+#[derive(Debug)]
+pub struct Exit(Result<(), String>);
+
+impl Exit {
+    /// 0 for a clean end, 1 for an error, as the binary's exit code would be.
+    pub fn code(&self) -> Option<i32> {
+        Some(if self.0.is_ok() { 0 } else { 1 })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
         }
-        cmd.args(["app-server", "--listen", "stdio://"])
-            .env("CODEX_HOME", home)
-            .env("RUST_LOG", "warn")
-            .env_remove("OPENAI_API_KEY")
-            .current_dir(cwd)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = cmd.spawn().expect("spawning codex app-server");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut stderr_pipe = child.stderr.take().expect("stderr");
-        let stdin = child.stdin.take();
+    }
+}
+
+impl Server {
+    /// Starts a server with `-c`-style overrides, threads defaulting to `cwd`, without
+    /// initializing it.
+    pub fn spawn(home: &Path, cwd: &Path, overrides: &[String]) -> Server {
+        let overrides = parse_overrides(overrides).expect("overrides");
+        let config = Config::load_from(home.to_path_buf(), overrides).expect("config");
+        let options = RuntimeOptions {
+            default_cwd: cwd.to_path_buf(),
+        };
+        let (server_end, client_end) = codex_jsonrpc::memory_pair();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        let session = runtime.spawn(codex_server::serve_stream(config, options, server_end));
+        let (stdout, stdin) = tokio::io::split(client_end);
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             let mut lines = BufReader::new(stdout).lines();
@@ -158,32 +147,20 @@ impl Server {
                 }
             }
         });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr_pipe.read(&mut buf).await {
-                if n == 0 {
-                    return;
-                }
-                if let Ok(mut s) = sink.lock() {
-                    s.push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            }
-        });
         Server {
-            child,
-            stdin,
+            runtime: Some(runtime),
+            session: Some(session),
+            stdin: Some(stdin),
             rx,
             pending: VecDeque::new(),
             log: Vec::new(),
-            stderr,
             next_id: 0,
         }
     }
 
+    /// Logs go to the test's own stderr; kept for the messages that print it.
     pub fn stderr(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+        String::new()
     }
 
     /// Writes one raw line (a newline is appended).
@@ -309,14 +286,18 @@ impl Server {
         result
     }
 
-    /// Closes stdin and waits (bounded) for the process to exit; everything it wrote before
-    /// exiting is moved to the backlog.
-    pub async fn close_and_wait(&mut self) -> ExitStatus {
-        drop(self.stdin.take());
-        let status = tokio::time::timeout(WAIT, self.child.wait())
+    /// Closes the server's input and waits (bounded) for its session to end; everything it
+    /// wrote before is moved to the backlog.
+    pub async fn close_and_wait(&mut self) -> Exit {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.shutdown().await;
+        }
+        let session = self.session.take().expect("the session runs");
+        let status = tokio::time::timeout(WAIT, session)
             .await
-            .expect("server did not exit after stdin EOF")
-            .expect("wait");
+            .expect("server did not stop after its input ended")
+            .expect("server task");
+        let status = Exit(status.map_err(|e| e.to_string()));
         // The reader task ends at stdout EOF; collect what it forwarded.
         loop {
             match tokio::time::timeout(WAIT, self.rx.recv()).await {
@@ -331,10 +312,12 @@ impl Server {
         status
     }
 
-    /// SIGKILL, then reap.
+    /// Stops the server dead, as SIGKILL would: its tasks are dropped where they stand.
     pub async fn kill9(&mut self) {
-        self.child.start_kill().expect("kill");
-        let _ = tokio::time::timeout(WAIT, self.child.wait()).await;
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+        self.stdin.take();
     }
 
     /// Messages received so far and not consumed.

@@ -206,11 +206,10 @@ async fn over_long_line_is_rejected_and_serving_continues() {
     let long = json!({"id": "long", "method": ThreadStart::NAME,
         "params": {"developerInstructions": "x".repeat(64 * 1024)}});
     server.send(&long).await;
-    let reply = server
-        .wait_for("line-too-long error", |m| m.get("error").is_some())
-        .await;
-    assert!(reply["error"]["code"].as_i64().unwrap() < 0, "{reply}");
-    assert!(reply["id"].is_null(), "{reply}");
+    // Answered, with the id read from the start of the line, naming the limit: a client
+    // waiting on that id does not hang.
+    let reply = server.response(&json!("long")).await;
+    assert_eq!(reply["error"]["code"], -32600, "{reply}");
     assert!(
         reply["error"]["message"].as_str().unwrap().contains("2048"),
         "{reply}"
@@ -224,9 +223,32 @@ async fn over_long_line_is_rejected_and_serving_continues() {
     assert_still_serving(&mut server).await;
     server.drain_ready();
     assert!(
-        !server.log.iter().any(|m| m["id"] == "long"),
+        !server
+            .log
+            .iter()
+            .any(|m| m["id"] == "long" && m.get("result").is_some()),
         "the over-long request was executed"
     );
+}
+
+#[tokio::test]
+async fn too_deeply_nested_request_is_answered_with_its_id_and_serving_continues() {
+    let env = Env::new().await;
+    let mut server = env.server(&[]).await;
+    let deep = format!(
+        r#"{{"id":"deep","method":"{}","params":{{"cwd":{}{}}}}}"#,
+        ThreadList::NAME,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    server.send_raw(&deep).await;
+    let reply = server.response(&json!("deep")).await;
+    assert_eq!(reply["error"]["code"], -32600, "{reply}");
+    assert!(
+        reply["error"]["message"].as_str().unwrap().contains("128"),
+        "{reply}"
+    );
+    assert_still_serving(&mut server).await;
 }
 
 #[tokio::test]

@@ -2,14 +2,16 @@
 //! messages plus the summary. Runs as its own turn (`thread/compact/start`) or inline, before a
 //! sampling request, when usage crosses the auto-compaction limit.
 
+use super::outcome::Stop;
+use super::recorder::Recorder;
+use super::stream::Exchange;
+use crate::clock::now_ms;
+use crate::config::Settings;
 use crate::history::is_injected_context;
 use crate::rollout;
-use crate::turn::{now_ms, Stop, TurnRun};
+use crate::settings::ThreadSettings;
 use codex_protocol::v2::{CodexErrorInfo, CodexErrorKind, ThreadItem, TurnError};
 use serde_json::{json, Value};
-
-/// Context window assumed for models without configured metadata (the official fallback).
-pub const FALLBACK_CONTEXT_WINDOW: i64 = 258_400;
 
 /// Recent user messages kept verbatim after compaction, in bytes (about 20k tokens).
 const KEPT_USER_BYTES: usize = 80_000;
@@ -22,13 +24,12 @@ identifier, path and value they will need. Answer with the summary only.";
 const SUMMARY_PREFIX: &str = "Earlier parts of this conversation were replaced by the summary \
 below, written by a model that worked on the same task. Build on it instead of redoing work:";
 
-pub async fn needs_auto_compaction(turn: &TurnRun) -> bool {
-    let limit = turn
-        .runtime
-        .base_settings()
+/// Whether the thread's last measured usage crossed the auto-compaction limit.
+pub async fn needs_auto_compaction(rec: &Recorder, base: &Settings) -> bool {
+    let limit = base
         .auto_compact_token_limit
-        .unwrap_or_else(|| turn.context_window() * 9 / 10);
-    let st = turn.thread.state.lock().await;
+        .unwrap_or(rec.context_window * 9 / 10);
+    let st = rec.thread.state.lock().await;
     st.usage.last.total_tokens > 0 && st.usage.last.total_tokens >= limit
 }
 
@@ -71,64 +72,66 @@ fn replacement_history(history: &[Value], summary: &str) -> Vec<Value> {
     out
 }
 
-impl TurnRun {
-    /// Runs one compaction inside this turn, emitting a `contextCompaction` item.
-    pub(crate) async fn compact(&mut self) -> Result<(), Stop> {
-        let item = ThreadItem::ContextCompaction {
-            id: uuid::Uuid::now_v7().to_string(),
-        };
-        let started = now_ms();
-        self.emit_item_started(&item, started).await;
-        let prompt = self
-            .runtime
-            .base_settings()
-            .compact_prompt
-            .clone()
-            .unwrap_or_else(|| COMPACT_PROMPT.to_string());
-        let body = {
-            let st = self.thread.state.lock().await;
-            let mut history = st.history.clone();
-            history.push(rollout::user_message_item(vec![
-                json!({"type": "input_text", "text": prompt}),
-            ]));
-            let mut body = crate::prompt::request_body(&crate::prompt::PromptParts {
-                settings: &self.settings,
-                thread_id: &self.thread_id,
-                history: &history,
-                tools: Vec::new(),
-                output_schema: None,
-                project_docs: st.project_docs.as_deref(),
-            });
-            body["parallel_tool_calls"] = json!(false);
-            body
-        };
-        let outputs = self.exchange(body, false).await?;
-        let summary_text = outputs
-            .iter()
-            .rev()
-            .find(|o| o["type"] == "message")
-            .map(rollout::content_text)
-            .unwrap_or_default();
-        if summary_text.trim().is_empty() {
-            return Err(Stop::Failed(TurnError::new(
-                "compaction failed: the model returned no summary",
-                CodexErrorInfo::Kind(CodexErrorKind::Other),
-            )));
-        }
-        let summary = format!("{SUMMARY_PREFIX}\n{summary_text}");
-        let replacement = {
-            let mut st = self.thread.state.lock().await;
-            let replacement = replacement_history(&st.history, &summary);
-            st.history = replacement.clone();
-            // The last response measured the old, long history; the next check must not
-            // compact again because of it.
-            st.usage.last = codex_protocol::v2::TokenUsageBreakdown::default();
-            replacement
-        };
-        self.persist(vec![rollout::compacted(&summary, &replacement)]);
-        self.complete_item(item, started).await;
-        Ok(())
+/// Runs one compaction inside the turn, emitting a `contextCompaction` item. `exchange` must
+/// not announce items (the summary is not an agent message).
+pub async fn compact(
+    rec: &mut Recorder,
+    exchange: &Exchange<'_>,
+    settings: &ThreadSettings,
+    base: &Settings,
+) -> Result<(), Stop> {
+    let item = ThreadItem::ContextCompaction {
+        id: uuid::Uuid::now_v7().to_string(),
+    };
+    let started = now_ms();
+    rec.emit_item_started(&item, started).await;
+    let prompt = base
+        .compact_prompt
+        .clone()
+        .unwrap_or_else(|| COMPACT_PROMPT.to_string());
+    let body = {
+        let st = rec.thread.state.lock().await;
+        let mut history = st.history.clone();
+        history.push(rollout::user_message_item(vec![
+            json!({"type": "input_text", "text": prompt}),
+        ]));
+        let mut body = crate::prompt::request_body(&crate::prompt::PromptParts {
+            settings,
+            thread_id: &rec.thread_id,
+            history: &history,
+            tools: Vec::new(),
+            output_schema: None,
+            project_docs: st.project_docs.as_deref(),
+        });
+        body["parallel_tool_calls"] = json!(false);
+        body
+    };
+    let outputs = exchange.run(rec, body).await?;
+    let summary_text = outputs
+        .iter()
+        .rev()
+        .find(|o| o["type"] == "message")
+        .map(rollout::content_text)
+        .unwrap_or_default();
+    if summary_text.trim().is_empty() {
+        return Err(Stop::Failed(TurnError::new(
+            "compaction failed: the model returned no summary",
+            CodexErrorInfo::Kind(CodexErrorKind::Other),
+        )));
     }
+    let summary = format!("{SUMMARY_PREFIX}\n{summary_text}");
+    let replacement = {
+        let mut st = rec.thread.state.lock().await;
+        let replacement = replacement_history(&st.history, &summary);
+        st.history = replacement.clone();
+        // The last response measured the old, long history; the next check must not
+        // compact again because of it.
+        st.usage.last = codex_protocol::v2::TokenUsageBreakdown::default();
+        replacement
+    };
+    rec.persist(vec![rollout::compacted(&summary, &replacement)]);
+    rec.complete_item(item, started).await;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
-//! `model/list` and the account methods: what the configured provider offers and how we
-//! authenticate to it.
+//! `model/list`: the configured default model plus what the provider offers.
 
+use super::Runtime;
 use crate::error::CoreError;
-use crate::runtime::Runtime;
 use codex_protocol::v2::*;
 use std::time::Duration;
 
@@ -45,7 +44,7 @@ fn is_hidden(entry: &serde_json::Value) -> bool {
 
 impl Runtime {
     pub async fn list_models(&self, p: ModelListParams) -> Result<ModelListResponse, CoreError> {
-        let settings = self.base_settings();
+        let settings = &self.inner.base;
         let default = settings
             .model
             .clone()
@@ -85,46 +84,5 @@ impl Runtime {
             .map(<[Model]>::to_vec)
             .unwrap_or_default();
         Ok(ModelListResponse { data, next_cursor })
-    }
-
-    pub async fn read_account(&self) -> Result<GetAccountResponse, CoreError> {
-        let settings = self.base_settings();
-        let provider = settings.provider(&settings.model_provider)?;
-        let account =
-            codex_model::resolve_api_key(&provider, self.codex_home()).map(|_| Account::ApiKey);
-        Ok(GetAccountResponse {
-            account,
-            requires_openai_auth: provider.requires_openai_auth,
-        })
-    }
-
-    pub async fn login(&self, p: LoginAccountParams) -> Result<LoginAccountResponse, CoreError> {
-        match p {
-            LoginAccountParams::ApiKey { api_key } => {
-                if api_key.trim().is_empty() {
-                    return Err(CoreError::InvalidParams("apiKey must not be empty".into()));
-                }
-                codex_model::write_api_key(self.codex_home(), api_key.trim())
-                    .map_err(|e| CoreError::Internal(format!("saving the API key: {e}")))?;
-                self.reset_model_clients();
-                Ok(LoginAccountResponse::ApiKey)
-            }
-        }
-    }
-
-    pub async fn logout(&self) -> Result<(), CoreError> {
-        codex_model::delete_auth(self.codex_home())
-            .map_err(|e| CoreError::Internal(format!("removing credentials: {e}")))?;
-        self.reset_model_clients();
-        Ok(())
-    }
-
-    pub async fn announce_account(&self, auth_mode: Option<&str>) {
-        self.client()
-            .notify::<codex_protocol::methods::AccountUpdated>(&AccountUpdatedNotification {
-                auth_mode: auth_mode.map(str::to_string),
-                plan_type: None,
-            })
-            .await;
     }
 }

@@ -1,0 +1,220 @@
+//! [`Runtime`], the facade the server calls: one method per protocol operation, grouped by
+//! area in the submodules (`threads`, `turns`, `models`, `account`). It owns the store access,
+//! the loaded threads, the model clients and the sink to clients, and hands a turn only the
+//! narrow [`TurnEnv`] it needs.
+//!
+//! Operations that must do something after answering (announce a new thread, launch or stop a
+//! turn) take a [`Reply`] and answer through it first; the others return their result.
+//!
+//! # Adding a method
+//! Add an operation here in the submodule of its area (a new area gets a new submodule), then
+//! a handler in the server's `handlers/<area>.rs` that registers it for its `Method`.
+
+mod account;
+mod loading;
+mod models;
+mod threads;
+mod turns;
+
+use crate::config::{Config, Settings};
+use crate::error::CoreError;
+use crate::identity::Caller;
+use crate::loaded::LoadedThreads;
+use crate::sink::{ClientSink, Sink};
+use crate::store_access::StoreAccess;
+use crate::thread::{ActiveTurn, LoadedThread, ThreadState, TurnKind};
+use crate::turn::{TurnEnv, TurnLaunch, TurnRequest};
+use codex_protocol::v2::{
+    CodexErrorInfo, CodexErrorKind, ConfigWarningNotification, ThreadStatus, TurnError,
+};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long a shutdown waits for running turns to record their end.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// Runtime settings that do not come from `config.toml`.
+#[derive(Clone, Debug)]
+pub struct RuntimeOptions {
+    /// The working directory of threads started without a `cwd`, and the base of relative
+    /// `cwd` params (the process's directory, for the binary).
+    pub default_cwd: PathBuf,
+}
+
+impl RuntimeOptions {
+    /// Options for a process: threads default to its current directory.
+    ///
+    /// # Errors
+    /// [`CoreError::Internal`] when the current directory cannot be read.
+    pub fn from_process() -> Result<RuntimeOptions, CoreError> {
+        let default_cwd =
+            std::env::current_dir().map_err(|e| CoreError::Internal(format!("cwd: {e}")))?;
+        Ok(RuntimeOptions { default_cwd })
+    }
+}
+
+/// The agent runtime. Cheap to clone; every clone is the same runtime.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    options: RuntimeOptions,
+    store: StoreAccess,
+    /// Settings resolved from the configuration once; per-thread `config` maps re-resolve.
+    base: Arc<Settings>,
+    /// One HTTP client per provider, so connections and TLS state are reused across turns.
+    model_clients: Mutex<HashMap<String, codex_model::ModelClient>>,
+    sink: Sink,
+    threads: LoadedThreads,
+    /// Cancels every running turn at shutdown.
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Runtime {
+    /// A runtime over `config` that talks to clients through `sink`. The thread store opens
+    /// in the background.
+    ///
+    /// # Errors
+    /// A configuration that does not resolve to settings.
+    pub fn new(
+        config: Config,
+        sink: Arc<dyn ClientSink>,
+        options: RuntimeOptions,
+    ) -> Result<Runtime, CoreError> {
+        let base = Arc::new(config.settings(&toml::Table::new())?);
+        let store = StoreAccess::open_in_background(config.codex_home.clone());
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                config,
+                options,
+                store,
+                base,
+                model_clients: Mutex::new(HashMap::new()),
+                sink: Sink::new(sink),
+                threads: LoadedThreads::default(),
+                shutdown: CancellationToken::new(),
+                tasks: TaskTracker::new(),
+            }),
+        })
+    }
+
+    pub fn codex_home(&self) -> &Path {
+        &self.inner.config.codex_home
+    }
+
+    /// Warnings for a client right after `initialize`: today, a kernel without the sandbox
+    /// the runtime relies on (sandboxed commands are then refused, never run unconfined).
+    pub fn startup_warnings(&self) -> Vec<ConfigWarningNotification> {
+        let support = codex_exec::sandbox_support();
+        if support.available {
+            return Vec::new();
+        }
+        vec![ConfigWarningNotification {
+            summary: "The Linux sandbox (Landlock) is unavailable on this kernel: commands that \
+                      need a sandbox will be refused; only danger-full-access runs commands."
+                .to_string(),
+            details: support.reason,
+            path: None,
+        }]
+    }
+
+    /// Cancels running turns and waits (bounded) for them to record their end.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.tasks.close();
+        let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.inner.tasks.wait()).await;
+    }
+
+    /// The model client for a provider, created on first use and then shared.
+    fn model_client(&self, provider_id: &str) -> Result<codex_model::ModelClient, CoreError> {
+        if let Some(client) = self
+            .inner
+            .model_clients
+            .lock()
+            .ok()
+            .and_then(|c| c.get(provider_id).cloned())
+        {
+            return Ok(client);
+        }
+        let provider = self.inner.base.provider(provider_id)?;
+        let key = codex_model::resolve_api_key(&provider, self.codex_home());
+        let client = codex_model::ModelClient::new(provider, key)
+            .map_err(|e| CoreError::Internal(format!("model client: {e}")))?;
+        if let Ok(mut clients) = self.inner.model_clients.lock() {
+            clients.insert(provider_id.to_string(), client.clone());
+        }
+        Ok(client)
+    }
+
+    /// Forgets cached clients, e.g. after the stored credentials changed.
+    fn reset_model_clients(&self) {
+        if let Ok(mut clients) = self.inner.model_clients.lock() {
+            clients.clear();
+        }
+    }
+
+    /// Marks a new turn active on `thread` (under its state lock) and prepares it.
+    fn begin_turn(
+        &self,
+        caller: &Caller,
+        thread: &Arc<LoadedThread>,
+        st: &mut ThreadState,
+        kind: TurnKind,
+        request: TurnRequest,
+    ) -> TurnLaunch {
+        let turn_id = crate::clock::new_id();
+        let cancel = self.inner.shutdown.child_token();
+        let pending_input = Arc::new(Mutex::new(Vec::new()));
+        let finished = Arc::new(tokio::sync::watch::channel(false).0);
+        let started_at = crate::clock::now_secs();
+        st.active = Some(ActiveTurn {
+            turn_id: turn_id.clone(),
+            kind,
+            cancel: cancel.clone(),
+            pending_input: pending_input.clone(),
+            finished: finished.clone(),
+            started_at,
+            closing: false,
+        });
+        thread.status.set(ThreadStatus::Active {
+            active_flags: Vec::new(),
+        });
+        let model = self.model_client(&st.settings.provider_id).map_err(|e| {
+            TurnError::new(
+                e.to_string(),
+                CodexErrorInfo::Kind(CodexErrorKind::BadRequest),
+            )
+        });
+        let env = TurnEnv {
+            sink: self
+                .inner
+                .sink
+                .for_thread(&thread.id)
+                .with_origin(caller.origin),
+            store: self.inner.store.clone(),
+            tasks: self.inner.tasks.clone(),
+            model,
+            base: self.inner.base.clone(),
+            client: caller.client.clone(),
+        };
+        TurnLaunch {
+            env,
+            thread: thread.clone(),
+            turn_id,
+            kind,
+            request,
+            cancel,
+            pending_input,
+            finished,
+            started_at,
+        }
+    }
+}
