@@ -13,6 +13,7 @@
 mod args;
 mod exec;
 mod help;
+mod usage;
 
 use anyhow::Context;
 use args::{Command, UsageError};

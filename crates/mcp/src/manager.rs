@@ -15,7 +15,7 @@ use crate::connection::Connection;
 use crate::elicitation::ElicitationHandler;
 use crate::error::{seconds, McpError};
 use crate::handler::McpClientHandler;
-use crate::tools::McpTools;
+use crate::tools::{McpTools, ReadyServer};
 use codex_protocol::v2::{McpServerStartupState, McpTool};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::AtomicBool;
@@ -182,13 +182,13 @@ impl McpManager {
                 live.refresh_tools().await;
             }
         }
-        McpTools::from_slots(&slots)
+        tools_of(&slots)
     }
 
     /// The tools of the servers ready right now, without starting or waiting for anything.
     pub fn current_tools(&self) -> McpTools {
         let slots: Vec<_> = self.lock_state().slots.values().cloned().collect();
-        McpTools::from_slots(&slots)
+        tools_of(&slots)
     }
 
     /// Applies a new configuration: removed servers stop, changed ones (and ones that failed
@@ -482,4 +482,22 @@ impl Slot {
             McpTransport::Stdio { .. } => None,
         }
     }
+}
+
+/// The tool catalogue of the servers that are ready now.
+fn tools_of(slots: &[Arc<Slot>]) -> McpTools {
+    let states: Vec<(&Arc<Slot>, SlotState)> = slots.iter().map(|s| (s, s.state())).collect();
+    let ready = states
+        .iter()
+        .filter_map(|(slot, state)| match state {
+            SlotState::Ready(live) => Some(ReadyServer {
+                name: &slot.name,
+                config: &slot.config,
+                instructions: live.conn.identity.instructions.clone(),
+                tools: live.tools(),
+            }),
+            _ => None,
+        })
+        .collect();
+    McpTools::build(slots.iter().any(|s| s.config.enabled), ready)
 }

@@ -7,7 +7,7 @@
 //! three resource tools come too. A call names a namespace and a tool, or the flat
 //! `mcp__<server>__<tool>`; the resource tools are called without a namespace.
 
-use crate::manager::{Slot, SlotState};
+use crate::config::McpServerConfig;
 use crate::names::{namespace_for, sanitize, split_flat};
 use crate::schema::model_input_schema;
 use codex_protocol::v2::McpTool;
@@ -68,6 +68,14 @@ pub struct McpTools {
     resource_tools: bool,
 }
 
+/// A started server as the catalogue needs it.
+pub(crate) struct ReadyServer<'a> {
+    pub name: &'a str,
+    pub config: &'a McpServerConfig,
+    pub instructions: Option<String>,
+    pub tools: Arc<Vec<McpTool>>,
+}
+
 #[derive(Clone, Debug)]
 struct ServerTools {
     server: String,
@@ -78,26 +86,22 @@ struct ServerTools {
 }
 
 impl McpTools {
-    pub(crate) fn from_slots(slots: &[Arc<Slot>]) -> Self {
-        let resource_tools = slots.iter().any(|s| s.config.enabled);
-        let mut servers: Vec<ServerTools> = slots
-            .iter()
-            .filter_map(|slot| {
-                let SlotState::Ready(live) = slot.state() else {
-                    return None;
-                };
-                let namespace = namespace_for(&slot.name);
-                let description = live
-                    .conn
-                    .identity
+    /// Builds the catalogue from the servers that are ready; `resource_tools` is whether any
+    /// configured server is enabled (the resource tools are offered then, even while none is
+    /// ready yet).
+    pub(crate) fn build(resource_tools: bool, ready: Vec<ReadyServer<'_>>) -> Self {
+        let mut servers: Vec<ServerTools> = ready
+            .into_iter()
+            .map(|server| {
+                let namespace = namespace_for(server.name);
+                let description = server
                     .instructions
-                    .clone()
                     .filter(|i| !i.trim().is_empty())
                     .unwrap_or_else(|| format!("Tools in the {namespace} namespace."));
-                let mut raw: Vec<McpTool> = live
-                    .tools()
+                let mut raw: Vec<McpTool> = server
+                    .tools
                     .iter()
-                    .filter(|t| slot.config.tool_enabled(&t.name))
+                    .filter(|t| server.config.tool_enabled(&t.name))
                     .cloned()
                     .collect();
                 raw.sort_by(|a, b| a.name.cmp(&b.name));
@@ -106,12 +110,12 @@ impl McpTools {
                     // Two raw names can sanitise alike; the first in sorted order wins.
                     tools.entry(sanitize(&tool.name)).or_insert(tool);
                 }
-                Some(ServerTools {
-                    server: slot.name.clone(),
+                ServerTools {
+                    server: server.name.to_string(),
                     namespace,
                     description,
                     tools,
-                })
+                }
             })
             .collect();
         servers.sort_by(|a, b| a.namespace.cmp(&b.namespace));

@@ -9,6 +9,7 @@
 //! one function the runtime calls.
 
 mod cursor;
+mod error;
 mod migrate;
 mod pool;
 mod rows;
@@ -53,13 +54,5 @@ pub fn open_thread_store(
                 .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
             Ok(Arc::new(PgStore::new(url, pool_size, timeout)?))
         }
-    }
-}
-
-/// Wraps a driver error with what was being done.
-pub(crate) fn db_error(context: &str, e: tokio_postgres::Error) -> StoreError {
-    StoreError::Backend {
-        context: format!("postgres: {context}"),
-        source: Box::new(e),
     }
 }

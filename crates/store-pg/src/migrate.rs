@@ -5,7 +5,7 @@
 use codex_store::StoreError;
 use tokio_postgres::Client;
 
-use crate::db_error;
+use crate::error::db_error;
 
 /// Arbitrary constant naming this lock (ASCII "codexmig").
 const MIGRATION_LOCK: i64 = 0x636f_6465_786d_6967;

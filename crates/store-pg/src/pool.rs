@@ -10,7 +10,7 @@ use codex_store::StoreError;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_postgres::{Client, Config, NoTls};
 
-use crate::db_error;
+use crate::error::db_error;
 
 pub(crate) struct Pool {
     config: Config,

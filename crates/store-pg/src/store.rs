@@ -19,9 +19,10 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use crate::cursor::{self, Cursor};
+use crate::error::db_error;
+use crate::migrate;
 use crate::pool::{Pool, Pooled};
 use crate::rows::{self, RECORD_COLUMNS};
-use crate::{db_error, migrate};
 
 const DEFAULT_LIMIT: u32 = 25;
 const MAX_LIMIT: u32 = 200;

@@ -9,11 +9,11 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use crate::error::StoreError;
+use crate::store::Store;
 use crate::thread_store::{StoreFuture, ThreadStore};
 use crate::types::{
     Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, ThreadRecord,
 };
-use crate::Store;
 
 #[derive(Debug)]
 pub struct EmbeddedStore {

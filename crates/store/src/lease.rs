@@ -60,7 +60,7 @@ pub(crate) fn release(conn: &Connection, thread_id: &str, owner: &str) -> Result
     Ok(())
 }
 
-impl crate::Store {
+impl crate::store::Store {
     /// Takes (or, for its owner, renews) the turn lease of a thread for `ttl`. Another
     /// owner's unexpired lease is `StoreError::Leased` naming it; an expired one is taken over.
     pub fn acquire_lease(

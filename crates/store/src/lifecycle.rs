@@ -8,8 +8,9 @@ use serde_json::json;
 
 use crate::error::{IoContext, StoreError};
 use crate::handles::lock;
+use crate::store::Store;
 use crate::types::{LinePage, LoadedThread, RolloutEntry, SkippedLine, ThreadRecord};
-use crate::{dir_index, index, layout, line, session_index, summary, Store};
+use crate::{dir_index, index, layout, line, session_index, summary};
 
 impl Store {
     /// Every line of the thread's rollout. Unparsable lines (e.g. a torn last line) are

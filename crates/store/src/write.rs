@@ -14,9 +14,10 @@ use serde_json::{json, Map, Value};
 use crate::error::{IoContext, StoreError};
 use crate::handles::{lock, OpenFile, Slot};
 use crate::index::{self, AppendUpdate, Row};
+use crate::store::Store;
 use crate::summary::{self, Accum, FileSummary, MetaInfo};
 use crate::types::{NewThread, RolloutEntry, RolloutLine, ThreadRecord};
-use crate::{dir_index, layout, line, pending, Store};
+use crate::{dir_index, layout, line, pending};
 
 /// The `session_meta` payload (first rollout line) for a new thread, with the official
 /// field names; every backend stores the same first line.

@@ -5,8 +5,8 @@
 //! Values with a fixed set of spellings (sandbox, thread source, colour) are checked here, so a
 //! typo is a usage error before any model request.
 
-use crate::args::{string_value, UsageError};
 use crate::help;
+use crate::usage::{string_value, UsageError};
 use codex_protocol::v2::{SandboxMode, ThreadSource};
 use lexopt::prelude::*;
 use std::path::PathBuf;

@@ -13,7 +13,7 @@ use std::os::fd::RawFd;
 
 use tokio::process::Command;
 
-use super::{check, check_long};
+use super::raw::{check, check_long};
 
 /// Read-only bind mounts to create in a private mount namespace.
 pub(crate) struct MountPlan {

@@ -4,31 +4,18 @@
 //! * [`child`]: the pre-exec hook (session, controlling tty, namespaces,
 //!   Landlock, seccomp) that runs between fork and exec.
 //! * [`pty`]: opening a pseudo-terminal pair and sizing it.
+//! * `raw`: turning raw syscall results into `io::Result`.
 //! * here: process-group signalling and small raw syscalls.
 
 mod child;
 pub(crate) mod pty;
+mod raw;
 
 use std::ffi::CString;
 use std::io;
 
 pub(crate) use child::{install_child_setup, ChildSetup, MountPlan};
-
-pub(crate) fn check(rc: libc::c_int) -> io::Result<()> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-pub(crate) fn check_long(rc: libc::c_long) -> io::Result<()> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
+pub(crate) use raw::check;
 
 /// SIGKILL every process in group `pgid`. A group that is already gone is fine.
 pub(crate) fn kill_process_group(pgid: u32) -> io::Result<()> {

@@ -9,7 +9,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 
-use super::check;
+use super::raw::check;
 use crate::types::TerminalSize;
 
 /// A fresh pseudo-terminal: `master` for us, `slave` for the child.

@@ -2,7 +2,7 @@
 //! `configRequirements/read`. Shapes follow the official 0.163 runtime: config keys stay
 //! snake_case (they are `config.toml` keys), everything around them is camelCase.
 
-use crate::v2::{
+use super::common::{
     ApprovalsReviewer, AskForApproval, ReasoningEffort, ReasoningSummary, SandboxMode,
 };
 use schemars::JsonSchema;

@@ -1,6 +1,6 @@
 //! Thread items (the units a turn is made of) and user input.
 
-use super::{DynamicToolCallOutputContentItem, DynamicToolCallStatus};
+use super::dynamic_tools::{DynamicToolCallOutputContentItem, DynamicToolCallStatus};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
