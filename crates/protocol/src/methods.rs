@@ -3,6 +3,8 @@
 //! `Method` is implemented once per client request, `Notification` once per server
 //! notification, `ServerRequest` once per server-to-client request. The server dispatches on
 //! `M::NAME`, the schema export walks the same tables, and tests use the same constants.
+//! [`typed`] holds the enums a client decodes incoming traffic into (`ServerNotification`,
+//! `ServerRequest`), generated from the same rows.
 
 use crate::v2::*;
 use schemars::JsonSchema;
@@ -99,6 +101,121 @@ macro_rules! table {
             $(MethodRow { name: $sname, params: stringify!($sp), result: Some(stringify!($sr)) },)*
         ];
 
+        /// Typed forms of the server-to-client rows, decoded from `(method, params)` and
+        /// encodable back. Generated from the same table, so a new row gets a variant for free.
+        pub mod typed {
+            use super::*;
+            use serde_json::Value;
+
+            /// Why a `(method, params)` pair is not a typed message.
+            #[derive(Debug)]
+            pub enum DecodeError {
+                /// The method is not a row of the table.
+                UnknownMethod(String),
+                /// The method is known but its params do not have the row's shape.
+                InvalidParams {
+                    method: &'static str,
+                    source: serde_json::Error,
+                },
+            }
+
+            impl std::fmt::Display for DecodeError {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    match self {
+                        DecodeError::UnknownMethod(m) => write!(f, "unknown method {m:?}"),
+                        DecodeError::InvalidParams { method, source } => {
+                            write!(f, "invalid params for {method}: {source}")
+                        }
+                    }
+                }
+            }
+
+            impl std::error::Error for DecodeError {
+                fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                    match self {
+                        DecodeError::UnknownMethod(_) => None,
+                        DecodeError::InvalidParams { source, .. } => Some(source),
+                    }
+                }
+            }
+
+            /// A missing `params` decodes like `{}`, so rows whose params are all optional
+            /// accept a bare notification.
+            fn params_of<T: serde::de::DeserializeOwned>(
+                method: &'static str,
+                params: Option<Value>,
+            ) -> Result<T, DecodeError> {
+                let value = params.unwrap_or_else(|| Value::Object(Default::default()));
+                serde_json::from_value(value)
+                    .map_err(|source| DecodeError::InvalidParams { method, source })
+            }
+
+            /// One server notification: a variant per row of the `notifications` table.
+            // Variants differ in size (a whole `Thread` vs a delta); a value lives only from
+            // decode to its handler, so boxing every payload would cost more than it saves.
+            #[allow(clippy::large_enum_variant)]
+            #[derive(Clone, Debug, PartialEq)]
+            pub enum ServerNotification {
+                $( $note($np), )*
+            }
+
+            impl ServerNotification {
+                /// Decodes a notification from its wire method and params.
+                pub fn decode(method: &str, params: Option<Value>) -> Result<Self, DecodeError> {
+                    match method {
+                        $( $nname => Ok(ServerNotification::$note(params_of($nname, params)?)), )*
+                        other => Err(DecodeError::UnknownMethod(other.to_string())),
+                    }
+                }
+
+                /// The wire method name.
+                pub fn method(&self) -> &'static str {
+                    match self {
+                        $( ServerNotification::$note(_) => $nname, )*
+                    }
+                }
+
+                /// The params as JSON, for encoding back onto the wire.
+                pub fn params(&self) -> Result<Value, serde_json::Error> {
+                    match self {
+                        $( ServerNotification::$note(p) => serde_json::to_value(p), )*
+                    }
+                }
+            }
+
+            /// One server-to-client request (without its id): a variant per row of the
+            /// `server_requests` table.
+            #[allow(clippy::large_enum_variant)]
+            #[derive(Clone, Debug, PartialEq)]
+            pub enum ServerRequest {
+                $( $sreq($sp), )*
+            }
+
+            impl ServerRequest {
+                /// Decodes a request from its wire method and params.
+                pub fn decode(method: &str, params: Option<Value>) -> Result<Self, DecodeError> {
+                    match method {
+                        $( $sname => Ok(ServerRequest::$sreq(params_of($sname, params)?)), )*
+                        other => Err(DecodeError::UnknownMethod(other.to_string())),
+                    }
+                }
+
+                /// The wire method name.
+                pub fn method(&self) -> &'static str {
+                    match self {
+                        $( ServerRequest::$sreq(_) => $sname, )*
+                    }
+                }
+
+                /// The params as JSON, for encoding back onto the wire.
+                pub fn params(&self) -> Result<Value, serde_json::Error> {
+                    match self {
+                        $( ServerRequest::$sreq(p) => serde_json::to_value(p), )*
+                    }
+                }
+            }
+        }
+
         /// Registers every type of the table with the schema generator.
         pub(crate) fn register_all(gen: &mut schemars::gen::SchemaGenerator) {
             $( gen.subschema_for::<$rp>(); gen.subschema_for::<$rr>(); )*
@@ -186,5 +303,48 @@ mod tests {
             let names: HashSet<_> = table.iter().map(|r| r.name).collect();
             assert_eq!(names.len(), table.len());
         }
+    }
+
+    #[test]
+    fn every_server_notification_row_decodes_and_encodes_back() {
+        use typed::{DecodeError, ServerNotification};
+        for row in SERVER_NOTIFICATIONS {
+            // An empty object is never a valid payload for rows with required fields, so the
+            // decoder must name the row; this proves every row has a decoding arm.
+            match ServerNotification::decode(row.name, Some(serde_json::json!({}))) {
+                Ok(n) => assert_eq!(n.method(), row.name),
+                Err(DecodeError::InvalidParams { method, .. }) => assert_eq!(method, row.name),
+                Err(other) => panic!("{}: {other}", row.name),
+            }
+        }
+        let params = serde_json::json!({
+            "threadId": "t", "turnId": "u", "itemId": "i", "delta": "hel"
+        });
+        let n = ServerNotification::decode(AgentMessageDelta::NAME, Some(params.clone())).unwrap();
+        assert!(matches!(&n, ServerNotification::AgentMessageDelta(d) if d.delta == "hel"));
+        assert_eq!(n.method(), "item/agentMessage/delta");
+        assert_eq!(n.params().unwrap(), params);
+    }
+
+    #[test]
+    fn server_requests_decode_by_method_and_reject_strangers() {
+        use typed::{DecodeError, ServerRequest};
+        for row in SERVER_REQUESTS {
+            match ServerRequest::decode(row.name, None) {
+                Ok(r) => assert_eq!(r.method(), row.name),
+                Err(DecodeError::InvalidParams { method, .. }) => assert_eq!(method, row.name),
+                Err(other) => panic!("{}: {other}", row.name),
+            }
+        }
+        let params = serde_json::json!({
+            "threadId": "t", "turnId": "u", "itemId": "i", "startedAtMs": 1
+        });
+        let r =
+            ServerRequest::decode(FileChangeRequestApproval::NAME, Some(params.clone())).unwrap();
+        assert_eq!(r.method(), FileChangeRequestApproval::NAME);
+        assert_eq!(r.params().unwrap(), params);
+        let err = ServerRequest::decode("no/such", None).unwrap_err();
+        assert!(matches!(err, DecodeError::UnknownMethod(ref m) if m == "no/such"));
+        assert_eq!(err.to_string(), "unknown method \"no/such\"");
     }
 }
