@@ -35,7 +35,9 @@ use tokio::task::AbortHandle;
 
 /// How the client answers server requests.
 pub(crate) struct Responder {
-    approvals: Option<Arc<dyn ApprovalHandler>>,
+    /// Released when the connection ends, so whoever waits on a deferred handler's queue
+    /// sees it end.
+    approvals: Mutex<Option<Arc<dyn ApprovalHandler>>>,
     approval_default: ApprovalDecision,
     tools: Mutex<HashMap<String, Arc<Toolset>>>,
     in_flight: Arc<Mutex<HashMap<RequestId, AbortHandle>>>,
@@ -47,7 +49,7 @@ impl Responder {
         approval_default: ApprovalDecision,
     ) -> Responder {
         Responder {
-            approvals,
+            approvals: Mutex::new(approvals),
             approval_default,
             tools: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Mutex::new(HashMap::new())),
@@ -99,8 +101,15 @@ impl Responder {
         }
     }
 
-    /// Stops every request still being answered (the client is closing).
+    /// Stops every request still being answered and releases the handler and the tools
+    /// (the connection ended).
     pub fn abort_all(&self) {
+        if let Ok(mut approvals) = self.approvals.lock() {
+            approvals.take();
+        }
+        if let Ok(mut tools) = self.tools.lock() {
+            tools.clear();
+        }
         let tasks: Vec<AbortHandle> = match self.in_flight.lock() {
             Ok(mut m) => m.drain().map(|(_, task)| task).collect(),
             Err(_) => Vec::new(),
@@ -132,7 +141,7 @@ impl Responder {
             }
         };
         let default = self.approval_default;
-        let handler = self.approvals.clone();
+        let handler = self.approvals.lock().ok().and_then(|h| h.clone());
         Box::pin(async move {
             let decision = match handler {
                 None => default,
