@@ -51,8 +51,26 @@ pub fn final_response(items: &[ThreadItem]) -> Option<String> {
     fallback
 }
 
-/// Feed a turn's notifications in order, then take the [`TurnResult`].
-pub(crate) struct TurnCollector {
+/// Builds a [`TurnResult`] from a turn's notifications, for code that streams a turn itself
+/// and still wants its result ([`crate::TurnHandle::run`] uses it): feed every notification
+/// in order, then take [`TurnCollector::result`].
+///
+/// ```no_run
+/// # async fn demo(turn: codex_sdk::TurnHandle) -> codex_sdk::Result<()> {
+/// use codex_sdk::TurnCollector;
+///
+/// let mut collector = TurnCollector::new(turn.id());
+/// let mut stream = turn.stream();
+/// while let Some(notification) = stream.next().await {
+///     let notification = notification?;
+///     println!("{}", notification.method());
+///     collector.feed(notification);
+/// }
+/// let result = collector.result()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct TurnCollector {
     turn_id: String,
     items: Vec<ThreadItem>,
     usage: Option<ThreadTokenUsage>,
@@ -62,6 +80,7 @@ pub(crate) struct TurnCollector {
 }
 
 impl TurnCollector {
+    /// A collector for turn `turn_id`.
     pub fn new(turn_id: &str) -> TurnCollector {
         TurnCollector {
             turn_id: turn_id.to_string(),

@@ -23,7 +23,7 @@
 //! - [`codex`]: [`Codex`]: launch or connect, handshake, thread lifecycle, `model/list`, and
 //!   [`Codex::request`] for any method of the protocol's table.
 //! - [`thread`], [`turn`]: [`Thread`], [`TurnHandle`], [`TurnStream`].
-//! - `collector`: [`TurnResult`] and the rules that build it.
+//! - `collector`: [`TurnResult`] and the rules that build it ([`TurnCollector`]).
 //! - [`options`]: [`ThreadOptions`], [`TurnOptions`], [`ApprovalMode`], [`Input`].
 //! - [`approvals`]: [`ApprovalHandler`] (async, may defer) and [`approval_queue`].
 //! - [`tools`]: client-defined tools as closures ([`Tool`]).
@@ -64,7 +64,7 @@ pub use approvals::{
 pub use codex::Codex;
 pub use codex_protocol as protocol;
 pub use codex_protocol::v2::ApprovalDecision;
-pub use collector::{final_response, TurnResult};
+pub use collector::{final_response, TurnCollector, TurnResult};
 pub use config::CodexConfig;
 pub use error::{Error, Result, RpcError, TransportClosed};
 pub use handshake::Metadata;
