@@ -105,12 +105,8 @@ impl Codex {
         }
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
+    fn shared(&self) -> &Arc<Shared> {
         &self.connection.shared
-    }
-
-    pub(crate) fn same_client(&self, other: &Codex) -> bool {
-        Arc::ptr_eq(&self.connection, &other.connection)
     }
 
     /// What the server reported in `initialize`.
@@ -133,12 +129,12 @@ impl Codex {
     /// [`Error::Rpc`] for an error answer, [`Error::Decode`] for an answer of the wrong
     /// shape, [`Error::TransportClosed`], [`Error::Timeout`].
     pub async fn request<M: Method>(&self, params: &M::Params) -> Result<M::Response, Error> {
-        self.shared().request(M::NAME, params).await
+        self.shared().call::<M>(params).await
     }
 
     /// A handle on a thread known by id, without a request.
     pub fn thread(&self, id: impl Into<String>) -> Thread {
-        Thread::new(self.clone(), id.into())
+        Thread::new(self.connection.clone(), id.into())
     }
 
     /// Starts a thread ([`ApprovalMode::AutoReview`] unless the options choose), with the

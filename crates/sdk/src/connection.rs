@@ -15,7 +15,7 @@ use crate::router::{Router, SinkReceiver};
 use crate::server_requests::Responder;
 use codex_jsonrpc::{Closing, Incoming, Limits, Peer, RequestError};
 use codex_protocol::jsonrpc::RequestId;
-use codex_protocol::methods::{Notification as _, ServerRequestResolved};
+use codex_protocol::methods::{Method, Notification as _, ServerRequestResolved};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -239,6 +239,14 @@ impl Shared {
             method: method.to_string(),
             source,
         })
+    }
+
+    /// Calls method `M` of the protocol's table.
+    ///
+    /// # Errors
+    /// As [`Shared::request`].
+    pub async fn call<M: Method>(&self, params: &M::Params) -> Result<M::Response, Error> {
+        self.request(M::NAME, params).await
     }
 
     /// Sends a notification without params (`initialized`).

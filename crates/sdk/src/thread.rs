@@ -1,7 +1,7 @@
 //! [`Thread`]: one conversation. Run turns on it, read it, name it, compact it.
 
-use crate::codex::Codex;
 use crate::collector::TurnResult;
+use crate::connection::Connection;
 use crate::error::Error;
 use crate::options::{Input, TurnOptions};
 use crate::turn::TurnHandle;
@@ -13,11 +13,13 @@ use codex_protocol::v2::{
     ThreadSetNameParams, ThreadSetNameResponse,
 };
 use serde_json::Value;
+use std::sync::Arc;
 
-/// A conversation thread, started or loaded by [`Codex`]. Cheap to clone.
+/// A conversation thread, started or loaded by [`crate::Codex`]. Cheap to clone; it keeps the
+/// connection open.
 #[derive(Clone)]
 pub struct Thread {
-    codex: Codex,
+    connection: Arc<Connection>,
     id: String,
 }
 
@@ -29,13 +31,13 @@ impl std::fmt::Debug for Thread {
 
 impl PartialEq for Thread {
     fn eq(&self, other: &Thread) -> bool {
-        self.id == other.id && self.codex.same_client(&other.codex)
+        self.id == other.id && Arc::ptr_eq(&self.connection, &other.connection)
     }
 }
 
 impl Thread {
-    pub(crate) fn new(codex: Codex, id: String) -> Thread {
-        Thread { codex, id }
+    pub(crate) fn new(connection: Arc<Connection>, id: String) -> Thread {
+        Thread { connection, id }
     }
 
     pub fn id(&self) -> &str {
@@ -92,7 +94,7 @@ impl Thread {
         options: TurnOptions,
     ) -> Result<TurnHandle, Error> {
         let params = options.to_params(&self.id, input.into());
-        let shared = self.codex.shared();
+        let shared = &self.connection.shared;
         // The turn's first notifications may arrive before the answer that names it.
         let start = shared.begin_turn_start();
         let answer = shared.request_value(TurnStart::NAME, &params).await?;
@@ -107,7 +109,7 @@ impl Thread {
             })?;
         let subscription = start.claim(turn_id);
         Ok(TurnHandle::new(
-            self.codex.clone(),
+            self.connection.clone(),
             self.id.clone(),
             turn_id.to_string(),
             subscription,
@@ -119,8 +121,9 @@ impl Thread {
     /// # Errors
     /// Any request error.
     pub async fn read(&self, include_turns: bool) -> Result<ThreadReadResponse, Error> {
-        self.codex
-            .request::<ThreadRead>(&ThreadReadParams {
+        self.connection
+            .shared
+            .call::<ThreadRead>(&ThreadReadParams {
                 thread_id: self.id.clone(),
                 include_turns,
             })
@@ -132,8 +135,9 @@ impl Thread {
     /// # Errors
     /// Any request error.
     pub async fn set_name(&self, name: impl Into<String>) -> Result<ThreadSetNameResponse, Error> {
-        self.codex
-            .request::<ThreadSetName>(&ThreadSetNameParams {
+        self.connection
+            .shared
+            .call::<ThreadSetName>(&ThreadSetNameParams {
                 thread_id: self.id.clone(),
                 name: name.into(),
             })
@@ -145,8 +149,9 @@ impl Thread {
     /// # Errors
     /// Any request error.
     pub async fn compact(&self) -> Result<ThreadCompactStartResponse, Error> {
-        self.codex
-            .request::<ThreadCompactStart>(&ThreadCompactStartParams {
+        self.connection
+            .shared
+            .call::<ThreadCompactStart>(&ThreadCompactStartParams {
                 thread_id: self.id.clone(),
             })
             .await

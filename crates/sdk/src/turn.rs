@@ -3,9 +3,8 @@
 //! stop it ([`TurnHandle::interrupt`]). Handles are cheap clones: one task can stream while
 //! another steers or interrupts.
 
-use crate::codex::Codex;
 use crate::collector::{TurnCollector, TurnResult};
-use crate::connection::Subscription;
+use crate::connection::{Connection, Subscription};
 use crate::error::Error;
 use crate::notification::Notification;
 use crate::options::Input;
@@ -28,7 +27,7 @@ pub struct TurnHandle {
 }
 
 struct TurnInner {
-    codex: Codex,
+    connection: Arc<Connection>,
     thread_id: String,
     id: String,
     /// Taken by the first [`TurnHandle::stream`].
@@ -46,14 +45,14 @@ impl std::fmt::Debug for TurnHandle {
 
 impl TurnHandle {
     pub(crate) fn new(
-        codex: Codex,
+        connection: Arc<Connection>,
         thread_id: String,
         id: String,
         subscription: Subscription,
     ) -> TurnHandle {
         TurnHandle {
             inner: Arc::new(TurnInner {
-                codex,
+                connection,
                 thread_id,
                 id,
                 subscription: Mutex::new(Some(subscription)),
@@ -101,7 +100,7 @@ impl TurnHandle {
                 turn_id: self.inner.id.clone(),
             })),
         };
-        let idle = self.inner.codex.shared().turn_idle_timeout;
+        let idle = self.inner.connection.shared.turn_idle_timeout;
         TurnStream {
             turn_id: self.inner.id.clone(),
             state,
@@ -137,7 +136,11 @@ impl TurnHandle {
             input: input.into().items().to_vec(),
             client_user_message_id: None,
         };
-        self.inner.codex.request::<TurnSteer>(&params).await
+        self.inner
+            .connection
+            .shared
+            .call::<TurnSteer>(&params)
+            .await
     }
 
     /// Asks the server to stop the turn; it then completes with status `interrupted`.
@@ -149,7 +152,11 @@ impl TurnHandle {
             thread_id: self.inner.thread_id.clone(),
             turn_id: self.inner.id.clone(),
         };
-        self.inner.codex.request::<TurnInterrupt>(&params).await
+        self.inner
+            .connection
+            .shared
+            .call::<TurnInterrupt>(&params)
+            .await
     }
 }
 

@@ -358,7 +358,11 @@ async fn a_hang_up_fails_pending_requests_and_running_turns() {
     drop(fake);
 
     let mut stream = turn.stream();
-    let first = within("the delta", stream.next()).await.unwrap().unwrap();
+    // Through the `futures_core::Stream` impl, as stream combinators would poll it.
+    let polled = std::future::poll_fn(|cx| {
+        futures_core::Stream::poll_next(std::pin::Pin::new(&mut stream), cx)
+    });
+    let first = within("the delta", polled).await.unwrap().unwrap();
     assert!(matches!(
         first,
         Notification::Known(ServerNotification::AgentMessageDelta(_))
