@@ -29,6 +29,7 @@ pub enum ApprovalRequest {
 }
 
 impl ApprovalRequest {
+    /// The thread the approval is for.
     pub fn thread_id(&self) -> &str {
         match self {
             ApprovalRequest::CommandExecution(p) => &p.thread_id,
@@ -36,6 +37,7 @@ impl ApprovalRequest {
         }
     }
 
+    /// The turn the approval is for.
     pub fn turn_id(&self) -> &str {
         match self {
             ApprovalRequest::CommandExecution(p) => &p.turn_id,
@@ -164,6 +166,7 @@ pub struct PendingApproval {
 }
 
 impl PendingApproval {
+    /// What the server asks.
     pub fn request(&self) -> &ApprovalRequest {
         &self.request
     }
@@ -175,10 +178,12 @@ impl PendingApproval {
         }
     }
 
+    /// Answers [`ApprovalDecision::Accept`].
     pub fn accept(self) {
         self.answer(ApprovalDecision::Accept);
     }
 
+    /// Answers [`ApprovalDecision::Decline`].
     pub fn decline(self) {
         self.answer(ApprovalDecision::Decline);
     }

@@ -77,6 +77,7 @@ impl Codex {
         &self.inner
     }
 
+    /// What the server reported in `initialize`.
     pub fn metadata(&self) -> &Metadata {
         self.inner().metadata()
     }
@@ -214,6 +215,7 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// The thread's id.
     pub fn id(&self) -> &str {
         self.inner.id()
     }
@@ -297,10 +299,12 @@ pub struct TurnHandle {
 }
 
 impl TurnHandle {
+    /// The turn's id.
     pub fn id(&self) -> &str {
         self.inner.id()
     }
 
+    /// The id of the turn's thread.
     pub fn thread_id(&self) -> &str {
         self.inner.thread_id()
     }

@@ -21,17 +21,23 @@ use codex_protocol::v2::{
 /// Everything a completed turn produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TurnResult {
+    /// The turn's id.
     pub id: String,
+    /// `completed` or `interrupted` (a failed turn is [`Error::TurnFailed`]).
     pub status: TurnStatus,
+    /// The turn's error, if the server reported one.
     pub error: Option<TurnError>,
     /// Unix seconds.
     pub started_at: Option<i64>,
     /// Unix seconds.
     pub completed_at: Option<i64>,
+    /// The turn's duration as the server measured it.
     pub duration_ms: Option<i64>,
     /// The agent's final answer (see the module docs for which message that is).
     pub final_response: Option<String>,
+    /// Every item the turn completed, in order.
     pub items: Vec<ThreadItem>,
+    /// The turn's token usage (the last `thread/tokenUsage/updated`).
     pub usage: Option<ThreadTokenUsage>,
 }
 

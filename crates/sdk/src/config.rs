@@ -38,8 +38,11 @@ pub struct CodexConfig {
     pub cwd: Option<PathBuf>,
     /// Set on top of this process's environment.
     pub env: Vec<(OsString, OsString)>,
+    /// `clientInfo.name` (the server makes it the originator of threads).
     pub client_name: String,
+    /// `clientInfo.title`.
     pub client_title: String,
+    /// `clientInfo.version`.
     pub client_version: String,
     /// `capabilities.experimentalApi`; client-defined tools need it.
     pub experimental_api: bool,
@@ -98,6 +101,7 @@ impl fmt::Debug for CodexConfig {
 }
 
 impl CodexConfig {
+    /// Sets [`CodexConfig::codex_bin`].
     pub fn codex_bin(mut self, path: impl Into<PathBuf>) -> Self {
         self.codex_bin = Some(path.into());
         self
@@ -109,6 +113,7 @@ impl CodexConfig {
         self
     }
 
+    /// Sets [`CodexConfig::cwd`].
     pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
         self.cwd = Some(cwd.into());
         self
@@ -120,21 +125,25 @@ impl CodexConfig {
         self
     }
 
+    /// Sets [`CodexConfig::request_timeout`].
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
     }
 
+    /// Sets [`CodexConfig::turn_idle_timeout`].
     pub fn turn_idle_timeout(mut self, timeout: Duration) -> Self {
         self.turn_idle_timeout = Some(timeout);
         self
     }
 
+    /// Sets [`CodexConfig::approval_handler`].
     pub fn approval_handler(mut self, handler: impl ApprovalHandler) -> Self {
         self.approval_handler = Some(Arc::new(handler));
         self
     }
 
+    /// Sets [`CodexConfig::approval_default`].
     pub fn approval_default(mut self, decision: ApprovalDecision) -> Self {
         self.approval_default = decision;
         self

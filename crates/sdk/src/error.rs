@@ -18,11 +18,16 @@ use std::time::Duration;
 pub enum Error {
     /// No usable `codex` binary was found; `tried` lists every place searched, in order.
     #[error("could not find the codex binary (set CodexConfig::codex_bin or CODEX_BIN); tried: {}", .tried.join("; "))]
-    BinaryNotFound { tried: Vec<String> },
+    BinaryNotFound {
+        /// Each place, with why it did not qualify.
+        tried: Vec<String>,
+    },
     /// The binary exists but could not be started.
     #[error("could not start {}: {source}", .program.display())]
     Spawn {
+        /// The program that did not start.
         program: PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
@@ -36,34 +41,57 @@ pub enum Error {
     /// turn's whole error (with its machine-readable `codexErrorInfo`).
     #[error("turn {turn_id} failed: {message}")]
     TurnFailed {
+        /// The failed turn.
         turn_id: String,
+        /// The server's message (never empty).
         message: String,
+        /// The turn's error as the server reported it.
         error: Option<Box<TurnError>>,
     },
     /// A turn's notifications ended before its `turn/completed`.
     #[error("turn {turn_id} ended without turn/completed")]
-    TurnIncomplete { turn_id: String },
+    TurnIncomplete {
+        /// The turn whose end never came.
+        turn_id: String,
+    },
     /// A request or a turn's stream waited longer than its bound.
     #[error("{what} timed out after {after:?}")]
-    Timeout { what: String, after: Duration },
+    Timeout {
+        /// What was waited for.
+        what: String,
+        /// The bound that ran out.
+        after: Duration,
+    },
     /// A turn's consumer fell so far behind that its buffer filled; the rest of the turn was
     /// dropped rather than stall every other request on the connection.
     #[error("turn {turn_id}: more than {capacity} notifications were left unread")]
-    Lagged { turn_id: String, capacity: usize },
+    Lagged {
+        /// The turn whose stream was cut off.
+        turn_id: String,
+        /// The buffer it filled ([`crate::CodexConfig::turn_buffer`]).
+        capacity: usize,
+    },
     /// [`crate::TurnHandle::stream`] was called a second time for the same turn handle.
     #[error("turn {turn_id} is already being streamed")]
-    AlreadyStreamed { turn_id: String },
+    AlreadyStreamed {
+        /// The turn.
+        turn_id: String,
+    },
     /// A response did not have the shape its method promises.
     #[error("{method} returned an unexpected result: {source}")]
     Decode {
+        /// The method whose answer did not decode.
         method: String,
+        /// Why.
         #[source]
         source: serde_json::Error,
     },
     /// Request params could not be encoded as JSON.
     #[error("could not encode the params of {method}: {source}")]
     Encode {
+        /// The method whose params did not encode.
         method: String,
+        /// Why.
         #[source]
         source: serde_json::Error,
     },
@@ -73,7 +101,12 @@ pub enum Error {
     Protocol(String),
     /// A client-defined tool is unusable (bad name, two tools with one name).
     #[error("invalid tool {name:?}: {reason}")]
-    InvalidTool { name: String, reason: String },
+    InvalidTool {
+        /// The tool's name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The blocking facade could not build its runtime.
     #[error("could not start the blocking runtime: {0}")]
     Runtime(#[source] std::io::Error),
@@ -126,8 +159,11 @@ impl std::error::Error for TransportClosed {}
 /// [`codex_protocol::jsonrpc::error_codes`]), never on the message text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RpcError {
+    /// The JSON-RPC error code.
     pub code: i64,
+    /// The server's message.
     pub message: String,
+    /// Extra machine-readable detail, when the server sent some.
     pub data: Option<Value>,
 }
 

@@ -13,12 +13,17 @@ use std::path::PathBuf;
 /// What the server told us about itself in `initialize`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Metadata {
+    /// `userAgent`: the server's originator, version and platform.
     pub user_agent: String,
     /// The server's `$CODEX_HOME`.
     pub codex_home: Option<PathBuf>,
+    /// `unix` or `windows`.
     pub platform_family: Option<String>,
+    /// `linux`, `macos` or `windows`.
     pub platform_os: Option<String>,
+    /// The server's name (`serverInfo.name`, else the start of `userAgent`).
     pub server_name: String,
+    /// The server's version (`serverInfo.version`, else from `userAgent`).
     pub server_version: String,
 }
 

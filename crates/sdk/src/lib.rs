@@ -36,6 +36,8 @@
 //!
 //! The wire types are `codex-protocol`'s, re-exported as [`protocol`].
 
+#![warn(missing_docs)]
+
 pub mod approvals;
 pub mod blocking;
 pub mod codex;

@@ -23,7 +23,9 @@ pub enum Notification {
 /// A notification the SDK could not type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnknownNotification {
+    /// The wire method name.
     pub method: String,
+    /// The params as sent.
     pub params: Option<Value>,
     /// Why a known method's params did not decode; `None` for a method outside the table.
     pub decode_error: Option<String>,

@@ -61,19 +61,31 @@ pub struct ThreadOptions {
     /// Thread start defaults to [`ApprovalMode::AutoReview`]; resume and fork keep the
     /// thread's own when `None`.
     pub approval_mode: Option<ApprovalMode>,
+    /// Replaces the built-in instructions.
     pub base_instructions: Option<String>,
     /// Per-thread configuration overrides (`config.toml` keys).
     pub config: Option<Map<String, Value>>,
+    /// The thread's working directory (default: the server's).
     pub cwd: Option<String>,
+    /// Extra instructions from the developer.
     pub developer_instructions: Option<String>,
+    /// A thread that is never written to disk.
     pub ephemeral: Option<bool>,
+    /// The model to use.
     pub model: Option<String>,
+    /// The model provider (a `model_providers` key of the configuration).
     pub model_provider: Option<String>,
+    /// The agent's personality.
     pub personality: Option<Personality>,
+    /// Filesystem access of the thread.
     pub sandbox: Option<SandboxMode>,
+    /// A name for the calling service.
     pub service_name: Option<String>,
+    /// The service tier.
     pub service_tier: Option<String>,
+    /// Why the thread was started.
     pub session_start_source: Option<ThreadStartSource>,
+    /// Who the thread belongs to.
     pub thread_source: Option<ThreadSource>,
     /// Resume and fork: whether the answer carries the thread's turns (`excludeTurns`).
     pub include_turns: Option<bool>,
@@ -84,41 +96,49 @@ pub struct ThreadOptions {
 }
 
 impl ThreadOptions {
+    /// Sets [`ThreadOptions::approval_mode`].
     pub fn approval_mode(mut self, mode: ApprovalMode) -> Self {
         self.approval_mode = Some(mode);
         self
     }
 
+    /// Sets [`ThreadOptions::model`].
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
         self
     }
 
+    /// Sets [`ThreadOptions::cwd`].
     pub fn cwd(mut self, cwd: impl Into<String>) -> Self {
         self.cwd = Some(cwd.into());
         self
     }
 
+    /// Sets [`ThreadOptions::sandbox`].
     pub fn sandbox(mut self, sandbox: SandboxMode) -> Self {
         self.sandbox = Some(sandbox);
         self
     }
 
+    /// Sets [`ThreadOptions::developer_instructions`].
     pub fn developer_instructions(mut self, text: impl Into<String>) -> Self {
         self.developer_instructions = Some(text.into());
         self
     }
 
+    /// Sets [`ThreadOptions::base_instructions`].
     pub fn base_instructions(mut self, text: impl Into<String>) -> Self {
         self.base_instructions = Some(text.into());
         self
     }
 
+    /// Sets [`ThreadOptions::ephemeral`].
     pub fn ephemeral(mut self, ephemeral: bool) -> Self {
         self.ephemeral = Some(ephemeral);
         self
     }
 
+    /// Sets [`ThreadOptions::include_turns`].
     pub fn include_turns(mut self, include: bool) -> Self {
         self.include_turns = Some(include);
         self
@@ -165,18 +185,25 @@ impl ThreadOptions {
 /// Options of one turn ([`crate::Thread::run_with`], [`crate::Thread::turn_with`]).
 #[derive(Clone, Debug, Default)]
 pub struct TurnOptions {
+    /// How escalations are approved from this turn on.
     pub approval_mode: Option<ApprovalMode>,
+    /// The turn's working directory.
     pub cwd: Option<String>,
+    /// Reasoning effort.
     pub effort: Option<ReasoningEffort>,
+    /// The model, from this turn on.
     pub model: Option<String>,
     /// A JSON Schema the final answer must follow.
     pub output_schema: Option<Value>,
+    /// The agent's personality.
     pub personality: Option<Personality>,
+    /// Filesystem and network access from this turn on.
     pub sandbox: Option<SandboxPolicy>,
     /// Updates the thread's default service tier.
     pub service_tier: Option<String>,
     /// Labels what started the turn (`turnTrigger`); grants no authority.
     pub source: Option<String>,
+    /// Reasoning summaries.
     pub summary: Option<ReasoningSummary>,
     /// A service tier for this turn only (`serviceTierForTurn`).
     pub turn_service_tier: Option<String>,
@@ -223,6 +250,7 @@ impl TurnOptions {
 pub struct Input(Vec<UserInput>);
 
 impl Input {
+    /// Plain text.
     pub fn text(text: impl Into<String>) -> Input {
         Input(vec![UserInput::Text {
             text: text.into(),
@@ -252,6 +280,7 @@ impl Input {
         self
     }
 
+    /// The wire items.
     pub fn items(&self) -> &[UserInput] {
         &self.0
     }

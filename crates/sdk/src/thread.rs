@@ -40,6 +40,7 @@ impl Thread {
         Thread { connection, id }
     }
 
+    /// The thread's id.
     pub fn id(&self) -> &str {
         &self.id
     }

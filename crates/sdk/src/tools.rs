@@ -25,11 +25,15 @@ use std::sync::Arc;
 /// One call of a tool by the model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ToolCall {
+    /// The thread of the turn that called.
     pub thread_id: String,
+    /// The turn that called.
     pub turn_id: String,
     /// The model's id for this call.
     pub call_id: String,
+    /// The tool name the model called.
     pub tool: String,
+    /// The tool's namespace (`None` for the SDK's tools).
     pub namespace: Option<String>,
     /// The arguments as the model wrote them (a JSON object, normally).
     pub arguments: Value,
@@ -38,6 +42,7 @@ pub struct ToolCall {
 /// A piece of a tool's output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ToolContent {
+    /// Text for the model.
     Text(String),
     /// An image by URL (`https:` or a `data:` URL).
     ImageUrl(String),
@@ -46,6 +51,7 @@ pub enum ToolContent {
 /// What a tool call returns to the model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ToolOutput {
+    /// The pieces, in order.
     pub content: Vec<ToolContent>,
     /// False tells the model the call failed (the content says why).
     pub success: bool,
@@ -91,6 +97,7 @@ impl ToolOutput {
 
 /// What a tool closure may return.
 pub trait IntoToolOutput {
+    /// The output this value stands for.
     fn into_tool_output(self) -> ToolOutput;
 }
 
@@ -239,14 +246,17 @@ impl Tool {
         }
     }
 
+    /// The name the model calls the tool by.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// What the model is told the tool does.
     pub fn description(&self) -> &str {
         &self.description
     }
 
+    /// The JSON Schema of the tool's arguments.
     pub fn input_schema(&self) -> &Value {
         &self.input_schema
     }

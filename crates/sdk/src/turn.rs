@@ -65,6 +65,7 @@ impl TurnHandle {
         &self.inner.id
     }
 
+    /// The id of the turn's thread.
     pub fn thread_id(&self) -> &str {
         &self.inner.thread_id
     }
