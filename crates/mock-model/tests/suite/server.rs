@@ -229,3 +229,30 @@ fn reply_specs_build_deterministic_replies() {
     assert_eq!(mock::split_text("abcdefg", 3), ["abc", "def", "g"]);
     assert_eq!(mock::split_text("ab", 5), ["a", "b"]);
 }
+
+#[tokio::test]
+async fn raw_spec_writes_its_chunks_verbatim_with_its_content_type() {
+    let server = MockServer::start().await.unwrap();
+    let specs = json!([
+        {"type": "raw", "content_type": "text/html", "chunks": ["<html>", "not SSE</html>"]},
+        {"type": "raw", "chunks": ["garbage\n\n", "data: {not json\n\n"]}
+    ]);
+    let (status, text) = http(server.addr(), "POST", "/_mock/enqueue", &specs.to_string()).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, text) = http(server.addr(), "POST", "/v1/responses", "{}").await;
+    assert_eq!(status, 200);
+    assert!(text.contains("content-type: text/html\r\n"), "{text}");
+    assert!(
+        text.contains("<html>") && text.contains("not SSE</html>"),
+        "{text}"
+    );
+    let (_, text) = http(server.addr(), "POST", "/v1/responses", "{}").await;
+    assert!(
+        text.contains("content-type: text/event-stream\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("garbage\n\n") && text.contains("data: {not json\n\n"),
+        "{text}"
+    );
+}
