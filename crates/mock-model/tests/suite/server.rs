@@ -256,3 +256,32 @@ async fn raw_spec_writes_its_chunks_verbatim_with_its_content_type() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn bodies_can_be_forgotten_keeping_only_their_size() {
+    let server = MockServer::start().await.unwrap();
+    server.set_default(Some(mock::assistant_message("r", "ok")));
+    let (status, _) = http(server.addr(), "POST", "/_mock/keep_bodies", "false").await;
+    assert_eq!(status, 200);
+    http(
+        server.addr(),
+        "POST",
+        "/v1/responses",
+        r#"{"input":"long"}"#,
+    )
+    .await;
+    let (status, _) = http(server.addr(), "POST", "/_mock/keep_bodies", "true").await;
+    assert_eq!(status, 200);
+    http(
+        server.addr(),
+        "POST",
+        "/v1/responses",
+        r#"{"input":"kept"}"#,
+    )
+    .await;
+    let requests = server.requests();
+    assert_eq!(requests[0].body, json!({"omitted_bytes": 16}));
+    assert_eq!(requests[1].body, json!({"input": "kept"}));
+    let (status, _) = http(server.addr(), "POST", "/_mock/keep_bodies", "3").await;
+    assert_eq!(status, 400);
+}
