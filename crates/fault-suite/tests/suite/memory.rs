@@ -1,8 +1,10 @@
 //! Memory under long use: 1,000 turns on one thread, and 1,000 threads each started, given a
 //! turn and left to be unloaded. Resident memory is reported at checkpoints (run with
 //! `--nocapture` to see the table) and must stay bounded: a thread keeps its history, so the
-//! first case may grow by about what its rollout grows; the second may not grow at all once the
-//! table of loaded threads is full (idle threads past 256 are unloaded).
+//! first case may grow with the history (measured as the heap its items take as `serde_json`
+//! values); the second, one turn per thread, may not grow at all once the table of loaded
+//! threads is full (idle threads past 256 are unloaded), so anything a turn leaves behind
+//! shows there.
 
 use std::path::Path;
 
@@ -36,7 +38,17 @@ async fn a_thousand_turns_on_one_thread_grow_memory_only_by_the_history() {
     mock.keep_bodies(false).await;
     mock.set_default(json!({"type": "message", "text": "a short answer to keep", "chunks": 3}))
         .await;
-    let mut server = Server::start(home.path(), home.cwd(), &mock, &[]).await;
+    // One malloc arena, so resident memory follows the heap: with one arena per worker
+    // thread, each keeps the transient peak of building a request (a copy of the whole
+    // history) and the figure says more about glibc than about us. RELIABILITY.md has both.
+    let mut server = Server::spawn_with_env(
+        home.path(),
+        home.cwd(),
+        &mock,
+        &[],
+        &[("MALLOC_ARENA_MAX", "1")],
+    );
+    server.initialize().await;
     let thread = server.start_thread(json!({})).await;
     let path = rollout_path(&server.read_thread(&thread).await);
     let mut rows = Vec::new();
@@ -60,14 +72,16 @@ async fn a_thousand_turns_on_one_thread_grow_memory_only_by_the_history() {
         std::fs::metadata(&path).expect("rollout").len() / 1024,
         rss_kib(mock.pid(), false)
     );
-    // From turn 250 to turn 1,000 the process may grow by what the thread keeps (its history,
-    // twice over for allocator slack) plus noise, not by what each turn allocates.
+    // From turn 250 to turn 1,000 the process may grow by what the thread keeps (its history)
+    // and by the allocator keeping the largest transient of a turn (building the request
+    // copies the history: about three times its size, measured with valgrind's massif), plus
+    // noise; not by anything each turn leaves behind.
     let (_, rss_250, history_250) = rows[1];
     let (_, rss_1000, history_1000) = rows[rows.len() - 1];
     let kept = history_1000 - history_250;
     let grown = rss_1000.saturating_sub(rss_250);
     assert!(
-        grown <= 2 * kept + NOISE_KIB,
+        grown <= 4 * kept + NOISE_KIB,
         "rss grew {grown} KiB over 750 turns whose history grew {kept} KiB: a leak"
     );
     let read = server.read_thread(&thread).await;

@@ -51,7 +51,19 @@ impl Server {
 
     /// Spawns without the handshake.
     pub fn spawn(home: &Path, cwd: &Path, mock: &Mock, extra: &[&str]) -> Server {
+        Server::spawn_with_env(home, cwd, mock, extra, &[])
+    }
+
+    /// Spawns without the handshake, with extra environment variables.
+    pub fn spawn_with_env(
+        home: &Path,
+        cwd: &Path,
+        mock: &Mock,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut cmd = Command::new(codex_bin());
+        cmd.envs(env.iter().copied());
         for o in mock_overrides(mock)
             .iter()
             .map(String::as_str)
