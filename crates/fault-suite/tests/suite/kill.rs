@@ -260,6 +260,10 @@ async fn kill_9_at_random_moments_loses_no_completed_turn() {
     let mut expected = threads.clone();
     expected.sort();
     assert_eq!(listed, expected, "each thread listed exactly once");
+    eprintln!(
+        "{ROUNDS} kills at random moments: {} turns acknowledged before a kill, all intact",
+        acknowledged.len()
+    );
     assert!(
         acknowledged.len() >= ROUNDS / 2,
         "too few turns completed to prove anything: {}",

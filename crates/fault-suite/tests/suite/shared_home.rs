@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::harness::{Home, Mock, Server};
 
-const TRIALS: usize = 6;
+const TRIALS: usize = 10;
 const THREADS_PER_SERVER: usize = 3;
 
 async fn servers_share_a_fresh_home(count: usize) {
