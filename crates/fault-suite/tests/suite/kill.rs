@@ -211,7 +211,7 @@ async fn kill_9_at_random_moments_loses_no_completed_turn() {
         let mut seen = 0usize;
         let mut running: BTreeMap<String, (String, String)> = BTreeMap::new();
         let mut pending: BTreeMap<String, (String, String)> = BTreeMap::new();
-        'round: loop {
+        loop {
             for thread in &threads {
                 if running.values().any(|(t, _)| t == thread)
                     || pending.values().any(|(t, _)| t == thread)
@@ -248,7 +248,7 @@ async fn kill_9_at_random_moments_loses_no_completed_turn() {
                 }
             }
             if seen >= kill_after {
-                break 'round;
+                break;
             }
         }
         server.kill9().await;
