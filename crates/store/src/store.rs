@@ -91,7 +91,8 @@ impl Store {
         let home =
             fs::canonicalize(codex_home).ctx(|| format!("resolve {}", codex_home.display()))?;
         let db_path = home.join(layout::DB_FILE);
-        let schema::Opened { mut conn, fresh } = schema::open(&db_path)?;
+        let schema::Opened { mut conn, fresh } =
+            schema::open(&db_path).map_err(|e| explain_open_failure(&home, e))?;
         let mut rebuilt = fresh;
         let first = if fresh {
             reconcile(&mut conn, &home).map(|s| (s, false))
@@ -205,7 +206,8 @@ impl Store {
     }
 
     pub fn get(&self, thread_id: &str) -> Result<Option<ThreadRecord>, StoreError> {
-        pending::flush_one(&self.inner.pending, &self.inner.db, thread_id)?;
+        let flushed = pending::flush_one(&self.inner.pending, &self.inner.db, thread_id);
+        read_despite(flushed);
         let db = lock(&self.inner.db);
         index::get(&db, &self.inner.home, thread_id)
     }
@@ -218,9 +220,41 @@ impl Store {
 
     /// One keyset page of threads (see [`ListQuery`]).
     pub fn list(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
-        self.flush()?;
+        read_despite(self.flush());
         let db = lock(&self.inner.db);
         index::list(&db, &self.inner.home, query)
+    }
+}
+
+/// SQLite says only "unable to open database file" when the home cannot be written (a
+/// read-only mount, a full disk, wrong ownership); a write probe names the real cause.
+fn explain_open_failure(home: &Path, error: StoreError) -> StoreError {
+    let probe = home.join(format!(".codex-write-probe-{}", std::process::id()));
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            error
+        }
+        Err(cause) => StoreError::io(
+            format!(
+                "{} is not writable, so the thread index cannot be opened",
+                home.display()
+            ),
+            cause,
+        ),
+    }
+}
+
+/// A read first writes pending index updates so it sees them; when that write fails (a full
+/// disk), the updates stay pending and the read still answers from the index as it is, a few
+/// appends behind, rather than failing: listing and reading must work on a full disk.
+fn read_despite(flushed: Result<(), StoreError>) {
+    if let Err(e) = flushed {
+        tracing::warn!("index updates stay pending, reading the index as it is: {e}");
     }
 }
 

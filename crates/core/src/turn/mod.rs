@@ -289,8 +289,9 @@ impl TurnRun<'_> {
                 }
                 return Outcome::Completed;
             }
-            // The response is on disk before its calls run (they may wait a long time).
-            self.rec.flush_soon().await;
+            // The response is on disk before its calls run: they may wait a long time (an
+            // approval, a command), and a crash meanwhile must not lose the turn.
+            self.rec.flush_now().await;
             let results = run_calls(&self.tool_ctx(), &tools, calls).await;
             let interrupted = self.cancel.is_cancelled();
             let mut outputs = Vec::with_capacity(results.len());

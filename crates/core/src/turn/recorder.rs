@@ -152,6 +152,15 @@ impl Recorder {
         self.persist_error.clone()
     }
 
+    /// Writes everything recorded now and waits for the write, before the turn does something
+    /// that may wait for a long time (a tool that asks the client, a command): a crash then
+    /// loses nothing the client was told. A failed append is kept to fail the turn at its end.
+    pub async fn flush_now(&mut self) {
+        if let Err(e) = self.flush_final().await {
+            self.persist_error.get_or_insert(e);
+        }
+    }
+
     /// Writes everything recorded and waits for the write. `Err` is the first append of the
     /// turn that failed.
     pub async fn flush_final(&mut self) -> Result<(), String> {
