@@ -38,7 +38,12 @@ impl TurnRun<'_> {
         let started = now_ms();
         self.rec.emit_item_started(&entered, started).await;
         self.rec.complete_item(entered, started).await;
-        let answer = match self.run_reviewer(&plan.prompt).await {
+        // The reviewer's requests measure its own context, not the thread's: the thread keeps
+        // the last measure of its own history, so a long diff does not set off compaction.
+        let thread_last = self.thread.state.lock().await.usage.last;
+        let answer = self.run_reviewer(&plan.prompt).await;
+        self.thread.state.lock().await.usage.last = thread_last;
+        let answer = match answer {
             Ok(answer) => answer,
             Err(Stop::Interrupted) => {
                 // The thread learns that the review it may be asked about did not finish.

@@ -677,3 +677,28 @@ async fn bad_review_requests_are_refused_before_any_model_request() {
         .await;
     assert_eq!(done["turn"]["status"], "completed");
 }
+
+#[tokio::test]
+async fn the_reviewers_context_does_not_count_toward_the_threads_compaction() {
+    let env = Env::new().await;
+    make_repo(env.work.path());
+    env.mock.enqueue(assistant_message("r1", "review"));
+    env.mock.enqueue(assistant_message("r2", "answer"));
+    // Every mock response reports 127 tokens, above this limit: had the review's usage been
+    // taken as the thread's, the next turn would compact first.
+    let mut server = env.server(&["model_auto_compact_token_limit=100"]).await;
+    let thread = server.start_thread().await;
+    let started = start_review(
+        &mut server,
+        &thread,
+        json!({"type": "uncommittedChanges"}),
+        "inline",
+    )
+    .await;
+    server
+        .turn_completed(started["turn"]["id"].as_str().unwrap())
+        .await;
+    let done = server.run_turn(&thread, "go on").await;
+    assert_eq!(item_types(&done["turn"]), ["userMessage", "agentMessage"]);
+    assert_eq!(env.model_requests().len(), 2);
+}
