@@ -12,6 +12,7 @@
 //!   before doing what follows it), [`identity`] (who asks), `store_access` (every store call,
 //!   on the blocking pool), `settings` (per-thread settings and the one request overlay),
 //!   `prompt`, `history`, `rollout`, `input`, `list`, `status`, `clock`, `toml_json`,
+//!   `review` (review targets, prompts and findings),
 //!   [`config`] (core's names for the `codex-config` types), [`error`].
 //!
 //! # Where to add things
@@ -32,6 +33,7 @@ mod list;
 mod loaded;
 mod prompt;
 pub mod reply;
+mod review;
 mod rollout;
 pub mod runtime;
 mod settings;

@@ -16,6 +16,18 @@ use tokio_util::sync::CancellationToken;
 pub enum TurnKind {
     Regular,
     Compact,
+    Review,
+}
+
+impl TurnKind {
+    /// How errors name a turn of this kind.
+    pub fn noun(self) -> &'static str {
+        match self {
+            TurnKind::Regular => "regular",
+            TurnKind::Compact => "compaction",
+            TurnKind::Review => "review",
+        }
+    }
 }
 
 /// The turn currently running on a thread.

@@ -286,6 +286,7 @@ table! {
         ConfigValueWrite => "config/value/write" (ConfigValueWriteParams) -> ConfigWriteResponse;
         ConfigBatchWrite => "config/batchWrite" (ConfigBatchWriteParams) -> ConfigWriteResponse;
         ConfigRequirementsRead => "configRequirements/read" (NoParams) -> ConfigRequirementsReadResponse;
+        ReviewStart => "review/start" (ReviewStartParams) -> ReviewStartResponse;
     }
     client_notifications {
         Initialized => "initialized" (NoParams);

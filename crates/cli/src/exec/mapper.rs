@@ -335,6 +335,8 @@ fn details(item: &ThreadItem) -> Option<ItemDetails> {
         | ThreadItem::ImageView { .. }
         | ThreadItem::ContextCompaction { .. }
         | ThreadItem::DynamicToolCall { .. } => return None,
+        // Exec never starts a review.
+        ThreadItem::EnteredReviewMode { .. } | ThreadItem::ExitedReviewMode { .. } => return None,
     })
 }
 

@@ -1,5 +1,5 @@
 //! [`Runtime`], the facade the server calls: one method per protocol operation, grouped by
-//! area in the submodules (`threads`, `turns`, `models`, `account`). It owns the store access,
+//! area in the submodules (`threads`, `turns`, `models`, `account`, `review`). It owns the store access,
 //! the loaded threads, the model clients and the sink to clients, and hands a turn only the
 //! narrow [`TurnEnv`] it needs.
 //!
@@ -13,6 +13,7 @@
 mod account;
 mod loading;
 mod models;
+mod review;
 mod threads;
 mod turns;
 

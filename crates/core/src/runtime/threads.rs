@@ -65,7 +65,7 @@ impl Runtime {
         Ok(settings_response(wire, &settings))
     }
 
-    async fn announce_started(&self, mut thread: Thread) {
+    pub(super) async fn announce_started(&self, mut thread: Thread) {
         thread.turns.clear();
         self.inner
             .sink
@@ -115,7 +115,7 @@ impl Runtime {
         }
     }
 
-    async fn fork(
+    pub(super) async fn fork(
         &self,
         caller: &Caller,
         p: ThreadForkParams,

@@ -66,8 +66,9 @@ impl Runtime {
                 return Ok((TurnStartResponse { turn }, None));
             }
             return Err(CoreError::InvalidRequest(format!(
-                "thread {} is compacting; retry when the compaction turn completes",
-                p.thread_id
+                "thread {} is running a {} turn; retry when it completes",
+                p.thread_id,
+                active.kind.noun()
             )));
         }
         // Per-turn overrides persist to later turns; the output schema is for this turn only.
@@ -124,9 +125,10 @@ impl Runtime {
             return Err(CoreError::InvalidRequest("no active turn to steer".into()));
         }
         if active.kind != TurnKind::Regular {
-            return Err(CoreError::InvalidRequest(
-                "the active turn is a compaction and cannot be steered".into(),
-            ));
+            return Err(CoreError::InvalidRequest(format!(
+                "the active turn is a {} turn and cannot be steered",
+                active.kind.noun()
+            )));
         }
         if let Ok(mut pending) = active.pending_input.lock() {
             pending.push(p.input);
@@ -175,7 +177,7 @@ impl Runtime {
     }
 }
 
-fn in_progress_turn(id: &str, started_at: Option<i64>) -> Turn {
+pub(super) fn in_progress_turn(id: &str, started_at: Option<i64>) -> Turn {
     Turn {
         id: id.to_string(),
         items: Vec::new(),

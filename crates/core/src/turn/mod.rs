@@ -9,6 +9,7 @@
 //! - `stream`: one model exchange, streamed.
 //! - `compact`: compaction, as its own turn or inline when usage crosses the limit.
 //! - `finish`: the end of a turn.
+//! - `review`: a review turn (the reviewer's requests and the hand-over to the thread).
 //! - this module: [`TurnLaunch`] and the loop.
 
 mod compact;
@@ -16,6 +17,7 @@ mod env;
 mod finish;
 mod outcome;
 mod recorder;
+mod review;
 mod stream;
 
 pub use env::TurnEnv;
@@ -47,6 +49,8 @@ pub enum TurnRequest {
         output_schema: Option<Value>,
     },
     Compact,
+    /// A code review (`review/start`), its target already resolved.
+    Review(crate::review::ReviewPlan),
 }
 
 /// A turn ready to run: the runtime prepares it under the thread's lock, answers the request,
@@ -122,6 +126,7 @@ impl TurnLaunch {
                         Ok(()) => Outcome::Completed,
                         Err(stop) => stop.into(),
                     },
+                    TurnRequest::Review(plan) => turn.review(plan).await,
                 }
             }
         };
@@ -180,6 +185,7 @@ fn exchange<'b>(
         client: &env.client,
         cancel,
         emit_items,
+        subagent: None,
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Exchange<'a> {
     pub cancel: &'a CancellationToken,
     /// Announce message and reasoning items (a compaction's summary is not announced).
     pub emit_items: bool,
+    /// `x-openai-subagent` of requests made for a sub-agent (`review`), none for the turn's own.
+    pub subagent: Option<&'static str>,
 }
 
 impl Exchange<'_> {
@@ -35,13 +37,16 @@ impl Exchange<'_> {
 
     async fn stream(&self, rec: &mut Recorder, body: Value) -> Result<Vec<Value>, Stop> {
         let emit_items = self.emit_items;
-        let headers = vec![
+        let mut headers = vec![
             ("originator".to_string(), self.client.name.clone()),
             ("user-agent".to_string(), self.client.user_agent.clone()),
             ("session-id".to_string(), rec.thread_id.clone()),
             ("thread-id".to_string(), rec.thread_id.clone()),
             ("x-client-request-id".to_string(), rec.turn_id.clone()),
         ];
+        if let Some(subagent) = self.subagent {
+            headers.push(("x-openai-subagent".to_string(), subagent.to_string()));
+        }
         let mut rx = self.model.stream(ResponsesRequest { body, headers });
         let mut outputs: Vec<Value> = Vec::new();
         let mut open = OpenItems::default();

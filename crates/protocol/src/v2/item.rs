@@ -202,6 +202,13 @@ pub enum ThreadItem {
     ImageView { id: String, path: PathBuf },
     #[schemars(title = "ContextCompactionThreadItem")]
     ContextCompaction { id: String },
+    /// A review turn started; `review` is what it reviews (`current changes`, the custom
+    /// instructions, ...).
+    #[schemars(title = "EnteredReviewModeThreadItem")]
+    EnteredReviewMode { id: String, review: String },
+    /// A review turn ended; `review` is the review, rendered as text.
+    #[schemars(title = "ExitedReviewModeThreadItem")]
+    ExitedReviewMode { id: String, review: String },
     /// A call to a tool of an MCP server; `id` is the model's call id, `tool` the server's own
     /// tool name. Field order and nulls as the official runtime sends them.
     #[serde(rename_all = "camelCase")]
@@ -261,6 +268,8 @@ impl ThreadItem {
             | ThreadItem::FileChange { id, .. }
             | ThreadItem::ImageView { id, .. }
             | ThreadItem::ContextCompaction { id }
+            | ThreadItem::EnteredReviewMode { id, .. }
+            | ThreadItem::ExitedReviewMode { id, .. }
             | ThreadItem::McpToolCall { id, .. }
             | ThreadItem::DynamicToolCall { id, .. } => id,
         }

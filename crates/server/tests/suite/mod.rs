@@ -3,6 +3,7 @@
 pub mod harness;
 mod list_scale;
 mod models;
+mod review;
 mod review_fixes;
 mod store;
 mod transport;

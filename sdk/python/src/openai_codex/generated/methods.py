@@ -46,6 +46,7 @@ CONFIG_READ: Final = "config/read"
 CONFIG_VALUE_WRITE: Final = "config/value/write"
 CONFIG_BATCH_WRITE: Final = "config/batchWrite"
 CONFIG_REQUIREMENTS_READ: Final = "configRequirements/read"
+REVIEW_START: Final = "review/start"
 
 # Client -> server notifications
 INITIALIZED: Final = "initialized"

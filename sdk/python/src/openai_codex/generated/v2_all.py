@@ -1315,6 +1315,66 @@ class ResourceContent(RootModel[TextResourceContent | BlobResourceContent]):
     ]
 
 
+class ReviewDelivery(str, Enum):
+    inline = "inline"
+    detached = "detached"
+
+
+class UncommittedChangesReviewTarget(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: Literal["uncommittedChanges"]
+
+
+class BaseBranchReviewTarget(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    branch: str
+    type: Literal["baseBranch"]
+
+
+class CommitReviewTarget(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sha: str
+    title: Annotated[
+        str | None,
+        Field(
+            description="Optional human-readable label (e.g., commit subject) for UIs."
+        ),
+    ] = None
+    type: Literal["commit"]
+
+
+class CustomReviewTarget(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    instructions: str
+    type: Literal["custom"]
+
+
+class ReviewTarget(
+    RootModel[
+        UncommittedChangesReviewTarget
+        | BaseBranchReviewTarget
+        | CommitReviewTarget
+        | CustomReviewTarget
+    ]
+):
+    root: Annotated[
+        UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget,
+        Field(description="What to review."),
+    ]
+
+
 class SandboxMode(str, Enum):
     read_only = "read-only"
     workspace_write = "workspace-write"
@@ -1592,6 +1652,26 @@ class ContextCompactionThreadItem(BaseModel):
     )
     id: str
     type: Literal["contextCompaction"]
+
+
+class EnteredReviewModeThreadItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str
+    review: str
+    type: Literal["enteredReviewMode"]
+
+
+class ExitedReviewModeThreadItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str
+    review: str
+    type: Literal["exitedReviewMode"]
 
 
 class McpToolCallThreadItem(BaseModel):
@@ -2315,6 +2395,21 @@ class OverriddenMetadata(BaseModel):
     overriding_layer: Annotated[ConfigLayerMetadata, Field(alias="overridingLayer")]
 
 
+class ReviewStartParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    delivery: Annotated[
+        ReviewDelivery | None,
+        Field(
+            description="Inline (default) on the thread, or detached on a new thread forked from it."
+        ),
+    ] = None
+    target: ReviewTarget
+    thread_id: Annotated[str, Field(alias="threadId")]
+
+
 class SessionSource(RootModel[SessionSourceKind | dict[str, Any]]):
     root: Annotated[
         SessionSourceKind | dict[str, Any],
@@ -2437,12 +2532,14 @@ class ThreadItem(
         | FileChangeThreadItem
         | ImageViewThreadItem
         | ContextCompactionThreadItem
+        | EnteredReviewModeThreadItem
+        | ExitedReviewModeThreadItem
         | McpToolCallThreadItem
         | DynamicToolCallThreadItem
     ]
 ):
     root: Annotated[
-        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem | McpToolCallThreadItem | DynamicToolCallThreadItem,
+        UserMessageThreadItem | AgentMessageThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | ImageViewThreadItem | ContextCompactionThreadItem | EnteredReviewModeThreadItem | ExitedReviewModeThreadItem | McpToolCallThreadItem | DynamicToolCallThreadItem,
         Field(
             description="One unit of a turn. Every field is emitted (null when absent), as the official runtime does."
         ),
@@ -2785,6 +2882,21 @@ class TurnStartedNotification(BaseModel):
         populate_by_name=True,
     )
     thread_id: Annotated[str, Field(alias="threadId")]
+    turn: Turn
+
+
+class ReviewStartResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    review_thread_id: Annotated[
+        str,
+        Field(
+            alias="reviewThreadId",
+            description="The thread the review runs on: the thread itself when inline, the new thread when detached.",
+        ),
+    ]
     turn: Turn
 
 
