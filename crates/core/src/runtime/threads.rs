@@ -400,6 +400,7 @@ impl Runtime {
                     p.thread_id
                 )));
             }
+            self.claim_for_turn(&thread, &mut st).await?;
             Ok(self.begin_turn(
                 caller,
                 &thread,

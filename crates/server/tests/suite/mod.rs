@@ -5,5 +5,6 @@ mod list_scale;
 mod models;
 mod review_fixes;
 mod store;
+mod store_sharing;
 mod transport;
 mod turns;
