@@ -79,6 +79,17 @@ pub async fn finish(
         (Outcome::Completed, Some(e)) => Outcome::Failed(unsaved(&e)),
         (o, _) => o,
     };
+    // A turn stopped because another server took its thread over did not end by request.
+    let outcome = match (outcome, lease.as_ref().and_then(TurnLease::lost_to)) {
+        (Outcome::Interrupted, Some(owner)) => Outcome::Failed(TurnError::new(
+            format!(
+                "the turn was stopped: {owner} took the thread over after this server's lease \
+                 on it expired"
+            ),
+            CodexErrorInfo::Kind(CodexErrorKind::Other),
+        )),
+        (o, _) => o,
+    };
     let completed_at = now_secs();
     let duration_ms = timing.started.elapsed().as_millis() as i64;
     let end_error = match &outcome {

@@ -7,6 +7,7 @@
 
 use crate::store_access::StoreAccess;
 use codex_store::StoreError;
+use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +18,8 @@ pub struct TurnLease {
     /// task panicked: the lease then expires on its own).
     stop: CancellationToken,
     renewals: Option<JoinHandle<()>>,
+    /// The owner that took the lease over, once it did (the turn was stopped for that).
+    lost_to: Arc<Mutex<Option<String>>>,
 }
 
 impl TurnLease {
@@ -25,9 +28,11 @@ impl TurnLease {
     /// owner runs the thread now, and a backend that checks leases refuses our writes.
     pub fn hold(store: StoreAccess, thread_id: String, turn: CancellationToken) -> TurnLease {
         let stop = CancellationToken::new();
+        let lost_to = Arc::new(Mutex::new(None));
         let every = store.lease_ttl() / 3;
         let renewals = tokio::spawn({
             let (store, thread_id, stop) = (store.clone(), thread_id.clone(), stop.clone());
+            let lost_to = lost_to.clone();
             async move {
                 loop {
                     tokio::select! {
@@ -38,6 +43,9 @@ impl TurnLease {
                         Ok(_) => {}
                         Err(StoreError::Leased { owner, .. }) => {
                             tracing::error!(thread = %thread_id, %owner, "turn lease lost to another server; stopping the turn");
+                            if let Ok(mut lost) = lost_to.lock() {
+                                *lost = Some(owner);
+                            }
                             turn.cancel();
                             return;
                         }
@@ -54,7 +62,13 @@ impl TurnLease {
             thread_id,
             stop,
             renewals: Some(renewals),
+            lost_to,
         }
+    }
+
+    /// The owner that took the thread over, when the turn was stopped because of it.
+    pub fn lost_to(&self) -> Option<String> {
+        self.lost_to.lock().ok().and_then(|lost| lost.clone())
     }
 
     /// Stops renewing and ends the lease.

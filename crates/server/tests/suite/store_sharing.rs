@@ -43,6 +43,16 @@ async fn a_store_that_cannot_open_fails_clearly_then_works_once_it_can() {
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(1));
 }
 
+/// The owner a refusal names (`... has a running turn owned by OWNER (lease expires ...`).
+fn owner_of(message: &str) -> String {
+    message
+        .split("owned by ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (lease").next())
+        .unwrap_or_else(|| panic!("no owner in {message}"))
+        .to_string()
+}
+
 /// The lease's expiry from a refusal's message (`... lease expires at N ms since the epoch`).
 fn expiry_of(message: &str) -> Duration {
     let ms = message
@@ -130,4 +140,64 @@ async fn servers_sharing_a_home_take_turns_through_the_lease() {
     assert_eq!(turns.first().unwrap()["status"], "completed", "{read}");
     assert_eq!(turns.last().unwrap()["id"], turn.as_str(), "{read}");
     assert_eq!(turns.last().unwrap()["status"], "completed", "{read}");
+}
+
+#[tokio::test]
+async fn a_server_that_lost_its_lease_stops_its_turn() {
+    let env = Env::new().await;
+    let extra = lease_overrides();
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let mut a = env.server(&extra).await;
+    let mut b = env.server(&extra).await;
+    let thread = a.start_thread().await;
+    env.mock.enqueue(Reply::Gated {
+        before: vec![ev_created("r1"), ev_message_item_added("msg_r1")],
+        gate: env.mock.gate(),
+        after: Vec::new(),
+    });
+    let turn = a.start_turn(&thread, "a long turn").await;
+    env.mock
+        .wait_for_gates_reached(1, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let err = b
+        .call_err(
+            "turn/start",
+            json!({"threadId": thread, "input": [{"type": "text", "text": "from B"}]}),
+        )
+        .await;
+    let owner_a = owner_of(err["message"].as_str().unwrap_or_default());
+
+    // A third process takes the thread while A still runs: A's lease is cut short (as if A
+    // had been stopped for longer than the ttl) and taken over.
+    let store = codex_store::Store::open(env.home.path()).unwrap();
+    store
+        .acquire_lease(&thread, &owner_a, Duration::ZERO)
+        .unwrap();
+    let intruder = "intruder/1/0";
+    let taken = store
+        .acquire_lease(&thread, intruder, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(taken.taken_over_from.as_deref(), Some(owner_a.as_str()));
+
+    // A's next renewal finds the lease gone and stops the turn, saying why.
+    let done = a.turn_completed(&turn).await;
+    assert_eq!(done["turn"]["status"], "failed", "{done}");
+    let why = done["turn"]["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        why.contains(intruder) && why.contains("took the thread over"),
+        "{done}"
+    );
+    let err = a
+        .call_err(
+            "turn/start",
+            json!({"threadId": thread, "input": [{"type": "text", "text": "again"}]}),
+        )
+        .await;
+    assert!(
+        owner_of(err["message"].as_str().unwrap_or_default()) == intruder,
+        "{err}"
+    );
 }
