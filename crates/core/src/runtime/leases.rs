@@ -45,4 +45,16 @@ impl Runtime {
             self.inner.store.release_lease(&thread.id).await;
         }
     }
+
+    /// Fails when another server runs a turn on thread `id` (its lease is held and has not
+    /// expired): for operations that must not change a thread under a running turn.
+    pub(super) async fn require_not_running_elsewhere(&self, id: &str) -> Result<(), CoreError> {
+        let store = &self.inner.store;
+        store
+            .acquire_lease(id)
+            .await
+            .map_err(CoreError::from_store)?;
+        store.release_lease(id).await;
+        Ok(())
+    }
 }

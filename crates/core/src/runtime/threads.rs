@@ -287,6 +287,8 @@ impl Runtime {
                 )));
             }
         }
+        // Nor under a turn another server runs (moving its rollout would lose its writes).
+        self.require_not_running_elsewhere(id).await?;
         self.inner.store.archive(id).await?;
         self.inner.threads.remove(id);
         Ok(())

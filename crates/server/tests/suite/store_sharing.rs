@@ -107,6 +107,17 @@ async fn servers_sharing_a_home_take_turns_through_the_lease() {
         "the refusal names the owner: {message}"
     );
 
+    // Nor may B archive the thread under A's turn.
+    let err = b
+        .call_err("thread/archive", json!({"threadId": thread}))
+        .await;
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("has a running turn owned by")),
+        "{err}"
+    );
+
     // A dies mid-turn: nobody renews its lease, which B takes once it has expired.
     a.kill9().await;
     let expiry = expiry_of(&message);
