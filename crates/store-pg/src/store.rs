@@ -187,30 +187,35 @@ impl PgStore {
             &kinds,
             &payloads,
         ];
+        // One round trip: the row and its lines are inserted and the record returned (a
+        // data-modifying CTE runs whether or not the final SELECT reads it).
         let inserted = conn
-            .query(
-                "WITH s AS (UPDATE codex_write_seq SET n = n + 1 RETURNING n),
-                 t AS (
-                     INSERT INTO codex_threads (id, created_at, updated_at, cwd, model_provider,
-                         model, source, cli_version, originator, forked_from_id, preview, name,
-                         next_ordinal, seq)
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, s.n FROM s
-                     ON CONFLICT (id) DO NOTHING
-                     RETURNING id)
-                 INSERT INTO codex_thread_lines (thread_id, ordinal, ts, kind, payload)
-                 SELECT t.id, l.i - 1, l.ts, l.kind, l.payload
-                 FROM t, unnest($14::text[], $15::text[], $16::text[])
-                     WITH ORDINALITY AS l(ts, kind, payload, i)
-                 RETURNING ordinal",
+            .query_opt(
+                &format!(
+                    "WITH s AS (UPDATE codex_write_seq SET n = n + 1 RETURNING n),
+                     t AS (
+                         INSERT INTO codex_threads (id, created_at, updated_at, cwd,
+                             model_provider, model, source, cli_version, originator,
+                             forked_from_id, preview, name, next_ordinal, seq)
+                         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, s.n
+                         FROM s
+                         ON CONFLICT (id) DO NOTHING
+                         RETURNING *),
+                     l AS (
+                         INSERT INTO codex_thread_lines (thread_id, ordinal, ts, kind, payload)
+                         SELECT t.id, l.i - 1, l.ts, l.kind, l.payload
+                         FROM t, unnest($14::text[], $15::text[], $16::text[])
+                             WITH ORDINALITY AS l(ts, kind, payload, i))
+                     SELECT {RECORD_COLUMNS} FROM t"
+                ),
                 &params,
             )
             .await
             .map_err(|e| write_error("create thread", &new.id, e))?;
-        if inserted.is_empty() {
-            return Err(StoreError::AlreadyExists(new.id.clone()));
+        match inserted {
+            Some(row) => rows::record(&row).map_err(|e| db_error("decode thread", e)),
+            None => Err(StoreError::AlreadyExists(new.id.clone())),
         }
-        drop(conn);
-        self.require(&new.id).await
     }
 
     /// Appends `entries`; with `owner`, only while no other owner holds an unexpired lease
