@@ -176,23 +176,27 @@ class StoreBench:
                     if len(first["data"]) != 25:
                         self.notes.append(f"{backend}: first page at {k} had "
                                           f"{len(first['data'])} threads")
-                    if run == "restart":
-                        continue
-                    reps = 10 if self.quick else 20
-                    pages = [srv.request("thread/list", {"limit": 25})[1] for _ in range(reps)]
-                    metric = f"thread/list {k}: first page, steady state (median of {reps})"
-                    self.add(metric, backend, statistics.median(pages))
-                    self.detail(metric, backend, pages)
-                    self.walk(srv, backend, n, k)
-                    starts = [self.thread_start(srv) for _ in range(31)]
-                    self.add(f"thread/start over {k} threads: the first", backend, starts[0])
-                    metric = f"thread/start over {k} threads (median of 30)"
-                    self.add(metric, backend, statistics.median(starts[1:]))
-                    self.detail(metric, backend, starts[1:])
+                    if run == "first start":
+                        reps = 10 if self.quick else 20
+                        pages = [srv.request("thread/list", {"limit": 25})[1]
+                                 for _ in range(reps)]
+                        metric = f"thread/list {k}: first page, steady state (median of {reps})"
+                        self.add(metric, backend, statistics.median(pages))
+                        self.detail(metric, backend, pages)
+                        self.walk(srv, backend, n, k)
+                    else:
+                        # New threads only after the restart figure: they change the embedded
+                        # store's newest date directory, which the next open would re-list.
+                        starts = [self.thread_start(srv) for _ in range(31)]
+                        self.add(f"thread/start over {k} threads: the first", backend,
+                                 starts[0])
+                        metric = f"thread/start over {k} threads (median of 30)"
+                        self.add(metric, backend, statistics.median(starts[1:]))
+                        self.detail(metric, backend, starts[1:])
+                finally:
                     bad = [ln for ln in srv.stderr_tail if "ERROR" in ln or "panic" in ln]
                     if bad:
-                        self.notes.append(f"{backend} stderr at {k}: {bad[:3]}")
-                finally:
+                        self.notes.append(f"{backend} stderr at {k} ({run}): {bad[:3]}")
                     srv.close()
         finally:
             b.drop_dir(home)
