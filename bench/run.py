@@ -194,7 +194,8 @@ def config_args(mock_url: str) -> list[str]:
 
 
 class Server:
-    def __init__(self, binary: Path, mock_url: str, codex_home: Path, cwd: Path):
+    def __init__(self, binary: Path, mock_url: str, codex_home: Path, cwd: Path,
+                 extra_args: list[str] | None = None):
         self.binary = binary
         env = dict(os.environ)
         env.update(
@@ -206,7 +207,8 @@ class Server:
         helper = binary.parent.parent / "codex-path"
         if helper.is_dir():
             env["PATH"] = f"{helper}{os.pathsep}{env.get('PATH', '')}"
-        argv = [str(binary), *config_args(mock_url), "app-server", "--listen", "stdio://"]
+        argv = [str(binary), *config_args(mock_url), *(extra_args or []), "app-server", "--listen",
+                "stdio://"]
         self.cond = threading.Condition()
         self.responses: dict[int, tuple[dict, float]] = {}
         self.turn_done: dict[str, tuple[float, dict]] = {}

@@ -42,6 +42,8 @@ pub struct ConfigToml {
     /// `.codex/config.toml` applies.
     pub projects: BTreeMap<String, ProjectToml>,
     pub app_server: AppServerToml,
+    /// `[thread_store]`: which backend keeps the threads (embedded files or PostgreSQL).
+    pub thread_store: codex_store::ThreadStoreConfig,
 }
 
 /// One `[model_providers.<id>]` table. Every key is optional because a table for a built-in

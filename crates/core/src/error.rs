@@ -27,6 +27,10 @@ impl CoreError {
             codex_store::StoreError::InvalidCursor(c) => {
                 CoreError::InvalidParams(format!("invalid cursor: {c}"))
             }
+            // Another server runs a turn on the thread: the request is fine, just not now.
+            leased @ codex_store::StoreError::Leased { .. } => {
+                CoreError::InvalidRequest(leased.to_string())
+            }
             other => CoreError::Store(other),
         }
     }

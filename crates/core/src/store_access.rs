@@ -1,20 +1,22 @@
-//! Every store call the core makes, and the only module that touches `codex_store::Store`.
-//! The store is synchronous (files and SQLite), so each call runs on tokio's blocking pool and
-//! the async workers never wait on disk. The store opens in the background: `initialize` never
-//! waits for an index build; the first call that needs the store waits for it.
+//! Every store call the core makes, and the only module that holds the thread store: one
+//! `Arc<dyn ThreadStore>` chosen by `[thread_store]` (rollout files plus SQLite under
+//! `$CODEX_HOME` by default, or PostgreSQL shared by a fleet of servers), with this server's
+//! name in turn leases.
 //!
-//! When the store becomes an async `ThreadStore` trait, this module's bodies change and its
-//! callers do not.
+//! The store opens in the background at start-up: `initialize` never waits for it, the first
+//! call that needs it does. A store that could not be opened (a home that is not writable
+//! yet, a database that is down) fails that call with a clear error and is tried again by
+//! the next one; nothing is remembered as failed.
 
 use crate::error::CoreError;
 use codex_store::{
-    ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, Store, StoreError, ThreadRecord,
+    Lease, ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, StoreError, ThreadRecord,
+    ThreadStore, ThreadStoreConfig,
 };
 use std::collections::HashSet;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
 /// How long rollout syncs wait to be batched with others.
@@ -23,107 +25,123 @@ const SYNC_BATCH_WINDOW: Duration = Duration::from_millis(20);
 /// A cloneable handle on the thread store.
 #[derive(Clone)]
 pub struct StoreAccess {
-    opened: Arc<OnceLock<Result<Store, String>>>,
-    ready: watch::Receiver<bool>,
+    store: Arc<dyn ThreadStore>,
+    /// This server in turn leases (`host/pid/start`), so a refusal names where a turn runs.
+    owner: Arc<str>,
+    lease_ttl: Duration,
     /// Threads whose rollout awaits an fsync, and whether a sync pass is scheduled.
     unsynced: Arc<Mutex<(HashSet<String>, bool)>>,
 }
 
 impl StoreAccess {
-    /// Starts opening the store under `codex_home` on the blocking pool.
-    pub fn open_in_background(codex_home: PathBuf) -> StoreAccess {
-        let opened: Arc<OnceLock<Result<Store, String>>> = Arc::new(OnceLock::new());
-        let (ready_tx, ready) = watch::channel(false);
-        let cell = opened.clone();
-        tokio::task::spawn_blocking(move || {
-            let result = Store::open(&codex_home).map_err(|e| {
-                tracing::error!("cannot open the thread store: {e}");
-                format!("the thread store could not be opened: {e}")
-            });
-            let _ = cell.set(result);
-            ready_tx.send_replace(true);
+    /// The store `config` names (under `codex_home` when embedded), opening in the
+    /// background.
+    ///
+    /// # Errors
+    /// [`CoreError::Internal`] for a `[thread_store]` that names no usable store (PostgreSQL
+    /// without a valid `url`): a configuration error, reported at start-up.
+    pub fn open(config: &ThreadStoreConfig, codex_home: &Path) -> Result<StoreAccess, CoreError> {
+        let owner = codex_store::default_lease_owner();
+        let store = codex_store_pg::open_thread_store(config, codex_home, &owner)
+            .map_err(|e| CoreError::Internal(format!("invalid [thread_store]: {e}")))?;
+        let opening = store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = opening.ready().await {
+                tracing::error!(backend = opening.backend(), "thread store not ready: {e}");
+            }
         });
-        StoreAccess {
-            opened,
-            ready,
+        Ok(StoreAccess {
+            store,
+            owner: owner.into(),
+            lease_ttl: config.lease_ttl(),
             unsynced: Arc::new(Mutex::new((HashSet::new(), false))),
-        }
-    }
-
-    /// The store, once open.
-    async fn store(&self) -> Result<Store, CoreError> {
-        let mut ready = self.ready.clone();
-        let _ = ready.wait_for(|open| *open).await;
-        match self.opened.get() {
-            Some(Ok(store)) => Ok(store.clone()),
-            Some(Err(e)) => Err(CoreError::Internal(e.clone())),
-            None => Err(CoreError::Internal(
-                "the thread store is still opening".into(),
-            )),
-        }
-    }
-
-    /// Runs `f` against the store on the blocking pool.
-    async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, CoreError> {
-        let store = self.store().await?;
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|e| CoreError::Internal(format!("store task failed: {e}")))?
-            .map_err(CoreError::from_store)
+        })
     }
 
     pub async fn create_thread(&self, new: NewThread) -> Result<ThreadRecord, CoreError> {
-        self.run(move |s| s.create_thread(new)).await
+        self.store
+            .create_thread(new)
+            .await
+            .map_err(CoreError::from_store)
     }
 
     pub async fn fork(&self, source_id: &str, new: NewThread) -> Result<ThreadRecord, CoreError> {
-        let source_id = source_id.to_string();
-        self.run(move |s| s.fork(&source_id, new)).await
+        self.store
+            .fork(source_id, new)
+            .await
+            .map_err(CoreError::from_store)
     }
 
     /// A thread's record and every rollout line.
     pub async fn load(&self, id: &str) -> Result<LoadedThread, CoreError> {
-        let id = id.to_string();
-        self.run(move |s| s.load(&id)).await
+        self.store.load(id).await.map_err(CoreError::from_store)
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<ThreadRecord>, CoreError> {
-        let id = id.to_string();
-        self.run(move |s| s.get(&id)).await
+        self.store.get(id).await.map_err(CoreError::from_store)
     }
 
     pub async fn list(&self, query: ListQuery) -> Result<ListPage, CoreError> {
-        self.run(move |s| s.list(&query)).await
+        self.store.list(query).await.map_err(CoreError::from_store)
     }
 
     pub async fn archive(&self, id: &str) -> Result<ThreadRecord, CoreError> {
-        let id = id.to_string();
-        self.run(move |s| s.archive(&id)).await
+        self.store.archive(id).await.map_err(CoreError::from_store)
     }
 
     pub async fn unarchive(&self, id: &str) -> Result<ThreadRecord, CoreError> {
-        let id = id.to_string();
-        self.run(move |s| s.unarchive(&id)).await
+        self.store
+            .unarchive(id)
+            .await
+            .map_err(CoreError::from_store)
     }
 
     pub async fn set_name(&self, id: &str, name: &str) -> Result<ThreadRecord, CoreError> {
-        let (id, name) = (id.to_string(), name.to_string());
-        self.run(move |s| s.set_name(&id, &name)).await
+        self.store
+            .set_name(id, name)
+            .await
+            .map_err(CoreError::from_store)
     }
 
-    /// Appends a batch of rollout lines: one write and one index update for the batch.
+    /// Appends a batch of rollout lines, in order: one write for the batch.
     pub async fn append(&self, id: &str, entries: Vec<RolloutEntry>) -> Result<(), CoreError> {
-        let id = id.to_string();
-        self.run(move |s| s.append(&id, &entries)).await
+        self.store
+            .append(id, entries)
+            .await
+            .map_err(CoreError::from_store)
     }
 
-    /// `fdatasync` of the thread's rollout, off the caller's path (tracked by `tasks`, so a
-    /// shutdown waits for it). Lines are already written when this runs: it protects against
-    /// power loss, not against a crash of the process. Requests made within a short window are
-    /// served by one pass on one blocking thread.
+    /// Publishes the thread's coalesced listing metadata (updated time, preview) to other
+    /// servers sharing the store; the end of a turn calls it before announcing the end.
+    pub async fn flush(&self, id: &str) -> Result<(), CoreError> {
+        self.store.flush(id).await.map_err(CoreError::from_store)
+    }
+
+    /// Takes (or renews) this server's turn lease on thread `id`. The raw store error, so
+    /// the caller can tell a lease held elsewhere (`StoreError::Leased`) from the rest.
+    pub async fn acquire_lease(&self, id: &str) -> Result<Lease, StoreError> {
+        self.store
+            .acquire_lease(id, &self.owner, self.lease_ttl)
+            .await
+    }
+
+    /// Ends this server's lease on thread `id`. A failure is only logged: the lease then
+    /// ends by itself at its expiry.
+    pub async fn release_lease(&self, id: &str) {
+        if let Err(e) = self.store.release_lease(id, &self.owner).await {
+            tracing::warn!(thread = %id, "releasing the turn lease failed (it expires on its own): {e}");
+        }
+    }
+
+    /// How long a lease lasts without renewal.
+    pub fn lease_ttl(&self) -> Duration {
+        self.lease_ttl
+    }
+
+    /// Durability of the thread's rollout against power loss (`fdatasync` for the embedded
+    /// store), off the caller's path (tracked by `tasks`, so a shutdown waits for it). Lines
+    /// are already written when this runs: it protects against power loss, not against a
+    /// crash of the process. Requests made within a short window are served by one pass.
     pub fn sync_in_background(&self, tasks: &TaskTracker, id: &str) {
         let Ok(mut unsynced) = self.unsynced.lock() else {
             return;
@@ -145,18 +163,10 @@ impl StoreAccess {
                     Ok(mut unsynced) => std::mem::take(&mut unsynced.0),
                     Err(_) => return,
                 };
-                let synced = access
-                    .run(move |s| {
-                        for id in &ids {
-                            if let Err(e) = s.sync(id) {
-                                tracing::warn!(thread = %id, "rollout sync failed: {e}");
-                            }
-                        }
-                        Ok(())
-                    })
-                    .await;
-                if let Err(e) = synced {
-                    tracing::warn!("rollout sync failed: {e}");
+                for id in &ids {
+                    if let Err(e) = access.store.sync(id).await {
+                        tracing::warn!(thread = %id, "rollout sync failed: {e}");
+                    }
                 }
             }
         });

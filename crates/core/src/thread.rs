@@ -111,7 +111,8 @@ pub fn wire_thread(
         created_at: record.created_at,
         updated_at: record.updated_at,
         status,
-        path: (!ephemeral).then(|| record.path.clone()),
+        // Threads kept in a database have no rollout file: `path` is null, as for ephemeral.
+        path: (!ephemeral && !record.path.as_os_str().is_empty()).then(|| record.path.clone()),
         cwd: record.cwd.clone(),
         cli_version: record.cli_version.clone(),
         originator: Some(record.originator.clone()),

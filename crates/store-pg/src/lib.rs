@@ -30,13 +30,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The configured thread store: the embedded one under `codex_home`, or PostgreSQL. Neither
 /// touches the disk or the network here: they open on first use (or on `ready()`), and a
-/// failed open is retried by the next call.
+/// failed open is retried by the next call. `lease_owner` names this server in turn leases
+/// (`codex_store::default_lease_owner()`); the PostgreSQL store refuses appends to a thread
+/// another owner holds.
 ///
 /// # Errors
 /// `InvalidArgument` when `backend = "postgres"` has no usable `url`.
 pub fn open_thread_store(
     config: &ThreadStoreConfig,
     codex_home: &Path,
+    lease_owner: &str,
 ) -> Result<Arc<dyn ThreadStore>, StoreError> {
     match config.backend {
         BackendKind::Embedded => Ok(Arc::new(EmbeddedStore::new(codex_home))),
@@ -52,7 +55,9 @@ pub fn open_thread_store(
             let timeout = config
                 .timeout_ms
                 .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
-            Ok(Arc::new(PgStore::new(url, pool_size, timeout)?))
+            Ok(Arc::new(
+                PgStore::new(url, pool_size, timeout)?.with_lease_owner(lease_owner),
+            ))
         }
     }
 }

@@ -30,6 +30,10 @@ const MAX_LIMIT: u32 = 200;
 pub struct PgStore {
     pool: Pool,
     migrated: OnceCell<()>,
+    /// The server this store writes for: its `append` is refused while another owner holds
+    /// the thread's unexpired lease (a server that lost its lease cannot write over the new
+    /// owner's turn). `None` checks nothing.
+    lease_owner: Option<String>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -89,7 +93,15 @@ impl PgStore {
         Ok(PgStore {
             pool: Pool::new(config, pool_size.max(1), timeout),
             migrated: OnceCell::new(),
+            lease_owner: None,
         })
+    }
+
+    /// This store writes for lease owner `owner`: `append` fails with `StoreError::Leased`
+    /// while another owner holds the thread's unexpired lease.
+    pub fn with_lease_owner(mut self, owner: impl Into<String>) -> PgStore {
+        self.lease_owner = Some(owner.into());
+        self
     }
 
     /// A connection, with the schema migrated (once per store).
@@ -175,33 +187,45 @@ impl PgStore {
             &kinds,
             &payloads,
         ];
+        // One round trip: the row and its lines are inserted and the record returned (a
+        // data-modifying CTE runs whether or not the final SELECT reads it).
         let inserted = conn
-            .query(
-                "WITH s AS (UPDATE codex_write_seq SET n = n + 1 RETURNING n),
-                 t AS (
-                     INSERT INTO codex_threads (id, created_at, updated_at, cwd, model_provider,
-                         model, source, cli_version, originator, forked_from_id, preview, name,
-                         next_ordinal, seq)
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, s.n FROM s
-                     ON CONFLICT (id) DO NOTHING
-                     RETURNING id)
-                 INSERT INTO codex_thread_lines (thread_id, ordinal, ts, kind, payload)
-                 SELECT t.id, l.i - 1, l.ts, l.kind, l.payload
-                 FROM t, unnest($14::text[], $15::text[], $16::text[])
-                     WITH ORDINALITY AS l(ts, kind, payload, i)
-                 RETURNING ordinal",
+            .query_opt(
+                &format!(
+                    "WITH s AS (UPDATE codex_write_seq SET n = n + 1 RETURNING n),
+                     t AS (
+                         INSERT INTO codex_threads (id, created_at, updated_at, cwd,
+                             model_provider, model, source, cli_version, originator,
+                             forked_from_id, preview, name, next_ordinal, seq)
+                         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, s.n
+                         FROM s
+                         ON CONFLICT (id) DO NOTHING
+                         RETURNING *),
+                     l AS (
+                         INSERT INTO codex_thread_lines (thread_id, ordinal, ts, kind, payload)
+                         SELECT t.id, l.i - 1, l.ts, l.kind, l.payload
+                         FROM t, unnest($14::text[], $15::text[], $16::text[])
+                             WITH ORDINALITY AS l(ts, kind, payload, i))
+                     SELECT {RECORD_COLUMNS} FROM t"
+                ),
                 &params,
             )
             .await
             .map_err(|e| write_error("create thread", &new.id, e))?;
-        if inserted.is_empty() {
-            return Err(StoreError::AlreadyExists(new.id.clone()));
+        match inserted {
+            Some(row) => rows::record(&row).map_err(|e| db_error("decode thread", e)),
+            None => Err(StoreError::AlreadyExists(new.id.clone())),
         }
-        drop(conn);
-        self.require(&new.id).await
     }
 
-    async fn append_lines(&self, id: &str, entries: &[RolloutEntry]) -> Result<(), StoreError> {
+    /// Appends `entries`; with `owner`, only while no other owner holds an unexpired lease
+    /// on the thread (checked in the same statement, on the database's clock).
+    async fn append_lines(
+        &self,
+        id: &str,
+        entries: &[RolloutEntry],
+        owner: Option<&str>,
+    ) -> Result<(), StoreError> {
         let conn = self.conn().await?;
         if entries.is_empty() {
             let found = conn
@@ -230,7 +254,9 @@ impl PgStore {
                          preview = CASE WHEN preview = '' AND $5::text IS NOT NULL
                              THEN $5 ELSE preview END,
                          name = COALESCE($6, name)
-                     WHERE id = $1
+                     WHERE id = $1 AND ($10::text IS NULL OR NOT EXISTS (
+                         SELECT 1 FROM codex_thread_leases l WHERE l.thread_id = $1
+                             AND l.owner <> $10 AND l.expires_at > now()))
                      RETURNING next_ordinal - $2 AS base)
                  INSERT INTO codex_thread_lines (thread_id, ordinal, ts, kind, payload)
                  SELECT $1, t.base + l.i - 1, $7, l.kind, l.payload
@@ -246,14 +272,35 @@ impl PgStore {
                     &ts,
                     &kinds,
                     &payloads,
+                    &owner,
                 ],
             )
             .await
             .map_err(|e| write_error("append", id, e))?;
-        if written.is_empty() {
-            return Err(StoreError::NotFound(id.to_string()));
+        if !written.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        // Nothing written: the thread is unknown, or another owner holds its lease.
+        let held = match owner {
+            Some(owner) => conn
+                .query_opt(
+                    "SELECT owner, (extract(epoch FROM expires_at) * 1000)::bigint
+                     FROM codex_thread_leases
+                     WHERE thread_id = $1 AND owner <> $2 AND expires_at > now()",
+                    &[&id, &owner],
+                )
+                .await
+                .map_err(|e| db_error("read lease", e))?,
+            None => None,
+        };
+        Err(match held {
+            Some(held) => StoreError::Leased {
+                thread_id: id.to_string(),
+                owner: held.get(0),
+                expires_at_ms: held.get(1),
+            },
+            None => StoreError::NotFound(id.to_string()),
+        })
     }
 
     async fn lines(&self, id: &str, from: i64, limit: i64) -> Result<Vec<RolloutLine>, StoreError> {
@@ -482,7 +529,10 @@ impl ThreadStore for PgStore {
     }
 
     fn append<'a>(&'a self, thread_id: &'a str, entries: Vec<RolloutEntry>) -> StoreFuture<'a, ()> {
-        self.bounded(async move { self.append_lines(thread_id, &entries).await })
+        self.bounded(async move {
+            self.append_lines(thread_id, &entries, self.lease_owner.as_deref())
+                .await
+        })
     }
 
     fn flush<'a>(&'a self, _thread_id: &'a str) -> StoreFuture<'a, ()> {
@@ -539,7 +589,8 @@ impl ThreadStore for PgStore {
                 "event_msg",
                 json!({"type": "thread_name_updated", "thread_id": thread_id, "thread_name": name}),
             );
-            self.append_lines(thread_id, &[event]).await?;
+            // A rename is not part of a turn: allowed while another server runs one.
+            self.append_lines(thread_id, &[event], None).await?;
             self.require(thread_id).await
         })
     }
@@ -570,8 +621,10 @@ impl ThreadStore for PgStore {
     fn release_lease<'a>(&'a self, thread_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()> {
         self.bounded(async move {
             let conn = self.conn().await?;
+            // The row stays, naming the last owner (see `Lease::taken_over_from`).
             conn.execute(
-                "DELETE FROM codex_thread_leases WHERE thread_id = $1 AND owner = $2",
+                "UPDATE codex_thread_leases SET expires_at = LEAST(expires_at, now())
+                 WHERE thread_id = $1 AND owner = $2",
                 &[&thread_id, &owner],
             )
             .await

@@ -223,11 +223,17 @@ pub async fn lease(a: &dyn ThreadStore, b: &dyn ThreadStore) {
         Err(StoreError::Leased { owner, .. }) => assert_eq!(owner, "server-b"),
         other => panic!("the old owner must have lost the lease, got {other:?}"),
     }
-    // Releasing someone else's lease does nothing; the owner's release frees it.
+    // Releasing someone else's lease does nothing; the owner's release frees it at once,
+    // and the next owner learns who held it last (it may have written to the thread).
     a.release_lease("leased", "server-a").await.unwrap();
     assert!(a.acquire_lease("leased", "server-a", long).await.is_err());
     b.release_lease("leased", "server-b").await.unwrap();
-    a.acquire_lease("leased", "server-a", long).await.unwrap();
+    let after_release = a.acquire_lease("leased", "server-a", long).await.unwrap();
+    assert_eq!(after_release.taken_over_from.as_deref(), Some("server-b"));
+    // Taking back one's own released lease: nobody else held it in between.
+    a.release_lease("leased", "server-a").await.unwrap();
+    let again = a.acquire_lease("leased", "server-a", long).await.unwrap();
+    assert_eq!(again.taken_over_from, None);
     assert!(matches!(
         a.acquire_lease("no-such-thread", "server-a", long).await,
         Err(StoreError::NotFound(_))

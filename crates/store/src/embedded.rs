@@ -35,12 +35,24 @@ impl EmbeddedStore {
     }
 
     /// The open synchronous store, opening it (on the blocking pool) if needed. Concurrent
-    /// callers share one attempt; after a failure the next call tries again.
+    /// callers share one attempt; after a failure the next call tries again. A failed open
+    /// is `StoreError::Unavailable` saying where and why.
     pub async fn store(&self) -> Result<&Store, StoreError> {
         self.store
             .get_or_try_init(|| {
                 let home = self.home.clone();
-                blocking(move || Store::open(&home))
+                async move {
+                    blocking(move || {
+                        Store::open(&home).map_err(|e| {
+                            tracing::warn!(home = %home.display(), error = %e, "cannot open the thread store; the next request tries again");
+                            StoreError::Unavailable(format!(
+                                "the thread store could not be opened in {}: {e}",
+                                home.display()
+                            ))
+                        })
+                    })
+                    .await
+                }
             })
             .await
     }

@@ -20,6 +20,10 @@ pub(crate) struct OpenFile {
     pub next_ordinal: u64,
     /// The file's last byte is not '\n' (torn line left by a crash): terminate it first.
     pub needs_newline: bool,
+    /// The file's length after our last write (or when opened). Another length before the
+    /// next write means another process appended (a server sharing `$CODEX_HOME` ran a
+    /// turn): the handle is then reopened so ordinals continue theirs.
+    pub len: u64,
 }
 
 #[derive(Default)]

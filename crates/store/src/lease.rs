@@ -1,6 +1,8 @@
 //! Turn leases in the embedded index: a running turn is owned by one server, and several
 //! servers may share one `$CODEX_HOME` (and so this index). A lease is a row with an owner
 //! and an expiry; another owner is refused until the expiry passes, then takes it over.
+//! Releasing ends the lease now but keeps the row, so the next owner learns that someone
+//! else held the thread before it (`Lease::taken_over_from`) and re-reads what it wrote.
 //! Times are this host's wall clock (every process sharing the file is on this host).
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -51,11 +53,17 @@ pub(crate) fn acquire(
     })
 }
 
-/// Gives the lease up if `owner` still holds it.
-pub(crate) fn release(conn: &Connection, thread_id: &str, owner: &str) -> Result<(), StoreError> {
+/// Ends the lease now if `owner` still holds it (the row stays, naming the last owner).
+pub(crate) fn release(
+    conn: &Connection,
+    thread_id: &str,
+    owner: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     conn.execute(
-        "DELETE FROM leases WHERE thread_id = ?1 AND owner = ?2",
-        params![thread_id, owner],
+        "UPDATE leases SET expires_at_ms = MIN(expires_at_ms, ?3)
+         WHERE thread_id = ?1 AND owner = ?2",
+        params![thread_id, owner, now_ms],
     )?;
     Ok(())
 }
@@ -78,7 +86,8 @@ impl crate::store::Store {
 
     /// Gives up `owner`'s lease on a thread (a no-op when someone else holds it now).
     pub fn release_lease(&self, thread_id: &str, owner: &str) -> Result<(), StoreError> {
+        let now_ms = chrono::Utc::now().timestamp_millis();
         let db = crate::handles::lock(&self.inner.db);
-        release(&db, thread_id, owner)
+        release(&db, thread_id, owner, now_ms)
     }
 }

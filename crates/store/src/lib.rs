@@ -50,7 +50,7 @@ mod types;
 mod walk;
 mod write;
 
-pub use config::{BackendKind, ThreadStoreConfig};
+pub use config::{BackendKind, ThreadStoreConfig, DEFAULT_LEASE_TTL, MIN_LEASE_TTL};
 pub use embedded::EmbeddedStore;
 pub use error::StoreError;
 pub use layout::format_timestamp;

@@ -11,7 +11,10 @@
 //!   twice, and sees every thread that exists unchanged for the whole walk.
 //! - A turn runs under the thread's lease (`acquire_lease`, renewed by calling it again
 //!   before `expires_at_ms`; `release_lease` at the end). Another owner is refused with
-//!   `StoreError::Leased` naming the holder until the lease expires, and may then take over.
+//!   `StoreError::Leased` naming the holder until the lease expires or is released, and may
+//!   then take over; `Lease::taken_over_from` then names the previous holder, so the new
+//!   owner knows to re-read the thread. A backend may refuse an `append` to a thread whose
+//!   unexpired lease another owner holds (PostgreSQL does, for the owner it was opened for).
 //! - A store that cannot be opened or reached fails the call with `StoreError::Unavailable`
 //!   (or the backend's error) and tries again on the next call.
 //!
@@ -90,7 +93,8 @@ pub trait ThreadStore: Send + Sync + std::fmt::Debug {
         ttl: Duration,
     ) -> StoreFuture<'a, Lease>;
 
-    /// Gives up `owner`'s lease (no-op if another owner holds it now).
+    /// Ends `owner`'s lease now (no-op if another owner holds it now). The holder stays
+    /// recorded, so the next owner's `taken_over_from` names it.
     fn release_lease<'a>(&'a self, thread_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()>;
 }
 

@@ -185,7 +185,9 @@ pub struct Lease {
     pub owner: String,
     /// Unix milliseconds (the embedded store: this host's clock; PostgreSQL: the server's).
     pub expires_at_ms: i64,
-    /// The previous owner whose expired lease this one replaced.
+    /// The thread's previous lease holder when that was another owner (its lease expired or
+    /// was released): the thread may have been written by it since this owner last held the
+    /// lease, so what this owner keeps in memory about the thread must be re-read.
     pub taken_over_from: Option<String>,
 }
 

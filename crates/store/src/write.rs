@@ -150,6 +150,7 @@ impl Store {
             file,
             next_ordinal,
             needs_newline: false,
+            len: stat.len(),
         });
         drop(slot);
         self.require(&new.id)
@@ -172,10 +173,11 @@ impl Store {
         lines: &[RolloutEntry],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let open = self.ensure_open(thread_id, slot)?;
         if lines.is_empty() {
+            self.ensure_open(thread_id, slot)?;
             return Ok(());
         }
+        let open = self.ensure_current(thread_id, slot)?;
         let ts = layout::format_timestamp(now);
         let mut buf = Vec::new();
         if open.needs_newline {
@@ -205,6 +207,7 @@ impl Store {
                 ));
             }
         };
+        open.len = stat.len();
         if stat.nlink() == 0 {
             // Another process deleted (or renamed another file over) the rollout while we
             // held it open: the lines went to an inode nobody can reach. Forget the handle
@@ -253,6 +256,27 @@ impl Store {
             .sync_data()
             .ctx(|| format!("fdatasync rollout of thread {thread_id}"))?;
         pending::flush_one(&self.inner.pending, &self.inner.db, thread_id)
+    }
+
+    /// [`Store::ensure_open`], reopening a cached handle whose file another process has
+    /// appended to since our last write (one `fstat`), so ordinals continue theirs.
+    fn ensure_current<'a>(
+        &self,
+        thread_id: &str,
+        slot: &'a mut Slot,
+    ) -> Result<&'a mut OpenFile, StoreError> {
+        let stale = match &slot.open {
+            Some(open) => open
+                .file
+                .metadata()
+                .map_or(true, |stat| stat.len() != open.len),
+            None => false,
+        };
+        if stale {
+            tracing::debug!(thread = %thread_id, "rollout grew behind our back; reopening it");
+            slot.open = None;
+        }
+        self.ensure_open(thread_id, slot)
     }
 
     /// The slot's append handle, opening it if needed. If the file changed since it was
@@ -305,6 +329,7 @@ impl Store {
             file,
             next_ordinal,
             needs_newline,
+            len: stat.len(),
         })
     }
 

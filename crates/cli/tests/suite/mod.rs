@@ -1,5 +1,7 @@
-//! Test modules: argument handling of every command, and `codex exec` end to end.
+//! Test modules: argument handling of every command, `codex exec` end to end, and a fleet
+//! of app-servers sharing threads (PostgreSQL, and one embedded home).
 
 mod args;
 mod exec;
+mod fleet;
 pub mod harness;

@@ -1,4 +1,5 @@
 mod support;
+mod thread_store;
 
 mod load;
 mod read;

@@ -1,14 +1,16 @@
-//! Loading a thread from its rollout: history, usage, and the settings it last ran with.
+//! Loading a thread from the store: history, usage, and the settings it last ran with; and
+//! re-reading a loaded thread that another server wrote to since.
 
 use super::Runtime;
 use crate::error::CoreError;
-use crate::history;
+use crate::history::{self, Rebuilt};
 use crate::settings::{apply_turn_context, ThreadSettings};
-use crate::thread::LoadedThread;
+use crate::thread::{LoadedThread, ThreadState};
+use codex_store::ThreadRecord;
 use std::sync::Arc;
 
 impl Runtime {
-    /// The loaded thread `id`, loading it from disk when needed.
+    /// The loaded thread `id`, loading it from the store when needed.
     pub(super) async fn load(&self, id: &str) -> Result<Arc<LoadedThread>, CoreError> {
         if let Some(t) = self.inner.threads.get(id) {
             return Ok(t);
@@ -18,19 +20,7 @@ impl Runtime {
         let base = &self.inner.base;
         let mut settings = ThreadSettings::from_config(base, loaded.record.cwd.clone())?;
         settings.provider_id = loaded.record.model_provider.clone();
-        if let Some(model) = rebuilt.last_model.clone().or(loaded.record.model.clone()) {
-            settings.model = model;
-        }
-        // Instructions the thread was started with outlive restarts.
-        if let Some(text) = rebuilt.base_instructions.clone() {
-            settings.base_instructions = Some(text);
-        }
-        if let Some(text) = rebuilt.developer_instructions.clone() {
-            settings.developer_instructions = Some(text);
-        }
-        if let Some(ctx) = &rebuilt.last_turn_context {
-            apply_turn_context(&mut settings, ctx);
-        }
+        apply_stored_settings(&mut settings, &rebuilt, &loaded.record);
         let project_docs = crate::prompt::project_docs(&settings.cwd, base.project_doc_max_bytes);
         let thread = LoadedThread::new(loaded.record, settings, false);
         {
@@ -41,5 +31,42 @@ impl Runtime {
         }
         // Another request may have loaded it meanwhile; the first one in the table wins.
         Ok(self.inner.threads.insert_or_get(thread))
+    }
+
+    /// Re-reads a loaded thread into `st` (its state, locked by the caller): the history the
+    /// model sees, usage, the record, and the settings its last turn ran with. For a thread
+    /// another server ran turns on since this one last held its lease.
+    pub(super) async fn reread(&self, id: &str, st: &mut ThreadState) -> Result<(), CoreError> {
+        let loaded = self.inner.store.load(id).await?;
+        let rebuilt = history::rebuild(&loaded.lines);
+        let cwd = st.settings.cwd.clone();
+        apply_stored_settings(&mut st.settings, &rebuilt, &loaded.record);
+        if st.settings.cwd != cwd {
+            st.project_docs = crate::prompt::project_docs(
+                &st.settings.cwd,
+                self.inner.base.project_doc_max_bytes,
+            );
+        }
+        st.history = rebuilt.history;
+        st.usage = rebuilt.usage.unwrap_or_default();
+        st.record = loaded.record;
+        Ok(())
+    }
+}
+
+/// What the stored lines say about a thread's settings: its model, the instructions it was
+/// started with (they outlive restarts) and the context of its last turn.
+fn apply_stored_settings(settings: &mut ThreadSettings, rebuilt: &Rebuilt, record: &ThreadRecord) {
+    if let Some(model) = rebuilt.last_model.clone().or(record.model.clone()) {
+        settings.model = model;
+    }
+    if let Some(text) = rebuilt.base_instructions.clone() {
+        settings.base_instructions = Some(text);
+    }
+    if let Some(text) = rebuilt.developer_instructions.clone() {
+        settings.developer_instructions = Some(text);
+    }
+    if let Some(ctx) = &rebuilt.last_turn_context {
+        apply_turn_context(settings, ctx);
     }
 }

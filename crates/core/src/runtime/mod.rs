@@ -11,6 +11,7 @@
 //! a handler in the server's `handlers/<area>.rs` that registers it for its `Method`.
 
 mod account;
+mod leases;
 mod loading;
 mod models;
 mod review;
@@ -91,7 +92,7 @@ impl Runtime {
         options: RuntimeOptions,
     ) -> Result<Runtime, CoreError> {
         let base = Arc::new(config.settings(&toml::Table::new())?);
-        let store = StoreAccess::open_in_background(config.codex_home.clone());
+        let store = StoreAccess::open(&base.thread_store, &config.codex_home)?;
         Ok(Runtime {
             inner: Arc::new(Inner {
                 config,

@@ -287,6 +287,8 @@ impl Runtime {
                 )));
             }
         }
+        // Nor under a turn another server runs (moving its rollout would lose its writes).
+        self.require_not_running_elsewhere(id).await?;
         self.inner.store.archive(id).await?;
         self.inner.threads.remove(id);
         Ok(())
@@ -400,6 +402,7 @@ impl Runtime {
                     p.thread_id
                 )));
             }
+            self.claim_for_turn(&thread, &mut st).await?;
             Ok(self.begin_turn(
                 caller,
                 &thread,

@@ -71,15 +71,20 @@ impl Runtime {
                 active.kind.noun()
             )));
         }
+        // One server at a time runs turns on a thread (servers may share the store).
+        self.claim_for_turn(&thread, &mut st).await?;
         // Per-turn overrides persist to later turns; the output schema is for this turn only.
         let mut settings = st.settings.clone();
         let inner = &self.inner;
-        Overlay::turn(&p).apply(
+        if let Err(e) = Overlay::turn(&p).apply(
             &mut settings,
             &inner.config,
             &inner.base,
             &inner.options.default_cwd,
-        )?;
+        ) {
+            self.unclaim(&thread).await;
+            return Err(e);
+        }
         if settings.cwd != st.settings.cwd {
             st.project_docs =
                 crate::prompt::project_docs(&settings.cwd, inner.base.project_doc_max_bytes);

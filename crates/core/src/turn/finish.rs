@@ -1,7 +1,9 @@
 //! The end of a turn, whatever ended it: the last rollout lines (a turn-aborted marker for an
-//! interrupted turn), the thread back to idle (or systemError), and exactly one
-//! `turn/completed`, sent only once the turn's record is on disk.
+//! interrupted turn), the listing metadata published and the thread's lease released (so
+//! another server may run the next turn), the thread back to idle (or systemError), and
+//! exactly one `turn/completed`, sent only once the turn's record is on disk.
 
+use super::lease::TurnLease;
 use super::outcome::Outcome;
 use super::recorder::Recorder;
 use crate::clock::now_secs;
@@ -59,6 +61,7 @@ pub async fn finish(
     kind: TurnKind,
     timing: &Timing,
     tasks: &TaskTracker,
+    lease: Option<TurnLease>,
 ) {
     if let Some(active) = rec
         .thread
@@ -74,6 +77,17 @@ pub async fn finish(
     // An earlier append that failed fails a turn that would otherwise have completed.
     let outcome = match (outcome, rec.settle().await) {
         (Outcome::Completed, Some(e)) => Outcome::Failed(unsaved(&e)),
+        (o, _) => o,
+    };
+    // A turn stopped because another server took its thread over did not end by request.
+    let outcome = match (outcome, lease.as_ref().and_then(TurnLease::lost_to)) {
+        (Outcome::Interrupted, Some(owner)) => Outcome::Failed(TurnError::new(
+            format!(
+                "the turn was stopped: {owner} took the thread over after this server's lease \
+                 on it expired"
+            ),
+            CodexErrorInfo::Kind(CodexErrorKind::Other),
+        )),
         (o, _) => o,
     };
     let completed_at = now_secs();
@@ -114,6 +128,14 @@ pub async fn finish(
             other => other,
         },
     };
+    // Other servers see the turn in listings and may take the thread before its end is
+    // announced, so a client moving to another server right after `turn/completed` can go on.
+    let release = async {
+        if let Some(lease) = lease {
+            lease.release().await;
+        }
+    };
+    tokio::join!(rec.publish(), release);
     let (status, error, thread_status) = match outcome {
         Outcome::Completed => (TurnStatus::Completed, None, ThreadStatus::Idle),
         Outcome::Interrupted => (TurnStatus::Interrupted, None, ThreadStatus::Idle),

@@ -5,6 +5,7 @@
 //! - `env`: [`TurnEnv`], the narrow environment a turn runs in (sink, store, tasks, model
 //!   client, settings, the client's identity).
 //! - `outcome`: how a turn or an exchange ends.
+//! - `lease`: the turn's hold on its thread's lease (renewed while it runs).
 //! - `recorder`: the turn's record: announced items, history, batched rollout lines.
 //! - `stream`: one model exchange, streamed.
 //! - `compact`: compaction, as its own turn or inline when usage crosses the limit.
@@ -15,6 +16,7 @@
 mod compact;
 mod env;
 mod finish;
+mod lease;
 mod outcome;
 mod recorder;
 mod review;
@@ -88,6 +90,9 @@ impl TurnLaunch {
             finished,
             started_at,
         } = self;
+        // The runtime took the thread's lease before accepting the turn; keep it renewed.
+        let lease = (!thread.ephemeral)
+            .then(|| lease::TurnLease::hold(env.store.clone(), thread.id.clone(), cancel.clone()));
         let settings = Arc::new(thread.state.lock().await.settings.clone());
         let window = env
             .base
@@ -130,7 +135,7 @@ impl TurnLaunch {
                 }
             }
         };
-        finish::finish(rec, outcome, kind, &timing, &env.tasks).await;
+        finish::finish(rec, outcome, kind, &timing, &env.tasks, lease).await;
         finished.send_replace(true);
     }
 }

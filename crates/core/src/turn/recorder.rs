@@ -187,6 +187,18 @@ impl Recorder {
         }
     }
 
+    /// Publishes the thread's listing metadata (updated time, preview) to other servers
+    /// sharing the store. Its lines are written already; a failure here only delays what
+    /// other servers list, so it is logged, not fatal.
+    pub async fn publish(&self) {
+        if self.thread.ephemeral {
+            return;
+        }
+        if let Err(e) = self.store.flush(&self.thread_id).await {
+            tracing::warn!(thread = %self.thread_id, "publishing listing metadata failed: {e}");
+        }
+    }
+
     /// Syncs the rollout to disk in the background (every line is already written, so a
     /// crash loses nothing; this protects against power loss).
     pub fn sync_in_background(&self, tasks: &tokio_util::task::TaskTracker) {

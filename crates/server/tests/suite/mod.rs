@@ -6,5 +6,6 @@ mod models;
 mod review;
 mod review_fixes;
 mod store;
+mod store_sharing;
 mod transport;
 mod turns;

@@ -60,3 +60,58 @@ fn an_unreachable_database_fails_the_call_and_the_next_call_connects() {
         ));
     });
 }
+
+#[test]
+fn an_append_is_refused_while_another_server_holds_the_lease() {
+    run(async {
+        let url = fresh_database().await;
+        let a = store(&url).with_lease_owner("server-a");
+        let b = store(&url).with_lease_owner("server-b");
+        let long = std::time::Duration::from_secs(60);
+        a.create_thread(conformance::new_thread("leased-append", 1))
+            .await
+            .unwrap();
+        // Without a lease anyone may write.
+        a.append("leased-append", vec![conformance::user_message("a1")])
+            .await
+            .unwrap();
+        b.append("leased-append", vec![conformance::user_message("b1")])
+            .await
+            .unwrap();
+        a.acquire_lease("leased-append", "server-a", long)
+            .await
+            .unwrap();
+        a.append("leased-append", vec![conformance::user_message("a2")])
+            .await
+            .unwrap();
+        match b
+            .append("leased-append", vec![conformance::user_message("lost")])
+            .await
+        {
+            Err(StoreError::Leased { owner, .. }) => assert_eq!(owner, "server-a"),
+            other => panic!("an append under another's lease must be refused, got {other:?}"),
+        }
+        // A rename is not part of a turn; an unknown thread is still unknown.
+        b.set_name("leased-append", "renamed").await.unwrap();
+        assert!(matches!(
+            b.append("no-such", vec![conformance::user_message("x")])
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        // Once released, the other server writes again.
+        a.release_lease("leased-append", "server-a").await.unwrap();
+        b.append("leased-append", vec![conformance::user_message("b2")])
+            .await
+            .unwrap();
+        let loaded = b.load("leased-append").await.unwrap();
+        let messages: Vec<String> = loaded
+            .lines
+            .iter()
+            .filter_map(|l| l.payload["message"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(messages, ["a1", "b1", "a2", "b2"]);
+        let ordinals: Vec<u64> = loaded.lines.iter().filter_map(|l| l.ordinal).collect();
+        let expected: Vec<u64> = (0..loaded.lines.len() as u64).collect();
+        assert_eq!(ordinals, expected);
+    });
+}

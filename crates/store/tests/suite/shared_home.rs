@@ -138,3 +138,31 @@ fn wait_bounded(mut child: std::process::Child, limit: Duration) -> std::process
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[test]
+fn appends_from_two_stores_to_one_thread_continue_each_others_ordinals() {
+    // Servers sharing a home take turns on a thread (through its lease); each keeps an
+    // append handle cached between its turns.
+    let home = tempfile::tempdir().unwrap();
+    let a = Store::open(home.path()).unwrap();
+    let b = Store::open(home.path()).unwrap();
+    a.create_thread(new_thread("shared", "/w", at(1000)))
+        .unwrap();
+    a.append("shared", &[user_message("a1")]).unwrap();
+    b.append("shared", &[user_message("b1"), user_message("b2")])
+        .unwrap();
+    b.flush().unwrap();
+    a.append("shared", &[user_message("a2")]).unwrap();
+    b.append("shared", &[user_message("b3")]).unwrap();
+    for store in [&a, &b] {
+        let loaded = store.load("shared").unwrap();
+        let ordinals: Vec<Option<u64>> = loaded.lines.iter().map(|l| l.ordinal).collect();
+        assert_eq!(ordinals, (0..6).map(Some).collect::<Vec<_>>());
+        let messages: Vec<&str> = loaded
+            .lines
+            .iter()
+            .filter_map(|l| l.payload["message"].as_str())
+            .collect();
+        assert_eq!(messages, ["a1", "b1", "b2", "a2", "b3"]);
+    }
+}

@@ -55,7 +55,13 @@ fn a_store_that_failed_to_open_opens_on_the_next_call() {
     let store = EmbeddedStore::new(&home);
     let rt = runtime();
     let err = bounded(&rt, store.ready()).unwrap_err();
-    assert!(matches!(err, StoreError::Io { .. }), "{err}");
+    // Unavailable, saying where and why (the next call tries again).
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("the thread store could not be opened") && message.contains("home"),
+        "{message}"
+    );
     assert!(bounded(&rt, store.list(Default::default())).is_err());
     assert!(store.opened().is_none());
     // The obstacle goes away: the next request opens the store and works.
