@@ -15,6 +15,9 @@ mod loading;
 mod models;
 mod threads;
 mod turns;
+mod unload;
+
+pub use unload::Unload;
 
 use crate::config::{Config, Settings};
 use crate::error::CoreError;

@@ -29,6 +29,7 @@ mod model;
 mod notification;
 mod search;
 mod skills;
+mod subscription;
 mod thread;
 mod turn;
 
@@ -45,5 +46,6 @@ pub use model::*;
 pub use notification::*;
 pub use search::*;
 pub use skills::*;
+pub use subscription::*;
 pub use thread::*;
 pub use turn::*;

@@ -11,6 +11,7 @@
 mod account;
 mod initialize;
 mod models;
+pub(crate) mod subscriptions;
 mod threads;
 mod turns;
 
@@ -24,6 +25,7 @@ pub fn table() -> HandlerTable {
     turns::register(&mut table);
     models::register(&mut table);
     account::register(&mut table);
+    subscriptions::register(&mut table);
     table
 }
 
