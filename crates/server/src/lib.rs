@@ -64,10 +64,9 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 /// in config overrides. A client that falls this far behind is disconnected.
 pub const DEFAULT_MAX_QUEUED_MESSAGES: usize = 16 * 1024;
 
-/// How long a closing connection may take to flush what is queued.
+/// How long a closing connection may take to flush what is queued (for a client dropped for
+/// not keeping up: to read why, if it reads again).
 const FLUSH_WAIT: Duration = Duration::from_secs(10);
-/// How long a dropped (too slow) client may take to be told why.
-const KICK_WAIT: Duration = Duration::from_secs(2);
 
 /// One runtime serving any number of connections.
 pub struct AppServer {
@@ -153,12 +152,7 @@ impl Attached {
     pub async fn close(self) {
         let orphaned = self.router.detach(self.client.origin);
         self.client.peer.fail_pending();
-        let wait = if self.client.is_kicked() {
-            KICK_WAIT
-        } else {
-            FLUSH_WAIT
-        };
-        self.closing.close(wait).await;
+        self.closing.close(FLUSH_WAIT).await;
         for thread_id in orphaned {
             handlers::subscriptions::unload_when_unwanted(
                 self.runtime.clone(),

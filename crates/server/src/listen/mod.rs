@@ -9,7 +9,8 @@
 //! connection and removes the unix sockets it created.
 //!
 //! # Layout
-//! - this file: [`Listen`] (parsing `--listen` URLs), [`ListenOptions`], [`serve_listeners`].
+//! - this file: [`Listen`] (parsing `--listen` URLs), [`ListenOptions`], [`Listeners`] (bind,
+//!   then run until a stop) and [`serve_listeners`].
 //! - `unix`: binding a unix socket privately; `ws`: the WebSocket transport and its token
 //!   check; `token`: the token file.
 
@@ -30,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use token::{token_file_default, WsToken};
+pub use ws::websocket_connection;
 
 /// How long connections may take to finish and flush once the server stops.
 const STOP_WAIT: Duration = Duration::from_secs(15);
@@ -136,100 +138,156 @@ pub async fn serve_listeners(
     runtime_options: RuntimeOptions,
     options: ListenOptions,
 ) -> Result<(), ServerError> {
-    if options
-        .listen
-        .iter()
-        .filter(|l| **l == Listen::Stdio)
-        .count()
-        > 1
-    {
-        return Err(ListenError::StdioTwice.into());
+    let listeners = Listeners::bind(config, runtime_options, options).await?;
+    for addr in listeners.ws_addrs() {
+        eprintln!("codex app-server listening on ws://{addr}");
     }
-    let codex_home = config.codex_home.clone();
-    let server = Arc::new(AppServer::new(config, runtime_options)?);
-    let stop = CancellationToken::new();
-    // Fired once running turns have ended after a stop: connections then flush and close.
-    let drained = CancellationToken::new();
-    let connections = TaskTracker::new();
-    let mut accepting = Vec::new();
-    let mut sockets = Vec::new();
-    let token = if options.listen.iter().any(|l| matches!(l, Listen::Ws(_))) {
-        let path = options
-            .ws_token_file
-            .clone()
-            .unwrap_or_else(|| token_file_default(&codex_home));
-        Some(Arc::new(WsToken::load_or_create(&path)?))
-    } else {
-        None
-    };
-    for listen in &options.listen {
-        match listen {
-            Listen::Stdio => {}
-            Listen::Unix(path) => {
-                let path = path
-                    .clone()
-                    .unwrap_or_else(|| codex_home.join("app-server.sock"));
-                let bound = unix::bind(&path)?;
-                eprintln!("codex app-server listening on unix://{}", path.display());
-                accepting.push(tokio::spawn(unix::accept_loop(
-                    bound.listener,
-                    server.clone(),
-                    connections.clone(),
-                    drained.clone(),
-                )));
-                sockets.push(bound.guard);
-            }
-            Listen::Ws(addr) => {
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .map_err(|e| ListenError::io(format!("binding ws://{addr}"), e))?;
-                let local = listener
-                    .local_addr()
-                    .map_err(|e| ListenError::io("reading the bound address", e))?;
-                eprintln!("codex app-server listening on ws://{local}");
-                let token = token.clone().ok_or_else(|| ListenError::Token {
-                    path: PathBuf::new(),
-                    reason: "no token".into(),
-                })?;
-                accepting.push(tokio::spawn(ws::accept_loop(
-                    listener,
-                    token,
-                    server.clone(),
-                    connections.clone(),
-                    drained.clone(),
-                )));
+    for path in listeners.unix_paths() {
+        eprintln!("codex app-server listening on unix://{}", path.display());
+    }
+    listeners.run(signalled()).await;
+    Ok(())
+}
+
+/// Bound listeners accepting connections for one server.
+pub struct Listeners {
+    server: Arc<AppServer>,
+    stdio: bool,
+    /// Fired when the stdio client's input ends.
+    stop: CancellationToken,
+    /// Fired once running turns have ended after a stop: connections then flush and close.
+    drained: CancellationToken,
+    connections: TaskTracker,
+    accepting: Vec<tokio::task::JoinHandle<()>>,
+    sockets: Vec<unix::SocketGuard>,
+    unix_paths: Vec<PathBuf>,
+    ws_addrs: Vec<SocketAddr>,
+}
+
+impl Listeners {
+    /// Starts the server and binds every listener (a socket in use fails the start);
+    /// connections are accepted from here on.
+    ///
+    /// # Errors
+    /// A configuration that does not resolve, or a listener that cannot be set up.
+    pub async fn bind(
+        config: Config,
+        runtime_options: RuntimeOptions,
+        options: ListenOptions,
+    ) -> Result<Listeners, ServerError> {
+        if options.listen.iter().filter(|l| **l == Listen::Stdio).count() > 1 {
+            return Err(ListenError::StdioTwice.into());
+        }
+        let codex_home = config.codex_home.clone();
+        let mut listeners = Listeners {
+            server: Arc::new(AppServer::new(config, runtime_options)?),
+            stdio: options.listen.contains(&Listen::Stdio),
+            stop: CancellationToken::new(),
+            drained: CancellationToken::new(),
+            connections: TaskTracker::new(),
+            accepting: Vec::new(),
+            sockets: Vec::new(),
+            unix_paths: Vec::new(),
+            ws_addrs: Vec::new(),
+        };
+        let token = if options.listen.iter().any(|l| matches!(l, Listen::Ws(_))) {
+            let path = options
+                .ws_token_file
+                .clone()
+                .unwrap_or_else(|| token_file_default(&codex_home));
+            Some(Arc::new(WsToken::load_or_create(&path)?))
+        } else {
+            None
+        };
+        for listen in &options.listen {
+            match listen {
+                Listen::Stdio => {}
+                Listen::Unix(path) => {
+                    let path = path
+                        .clone()
+                        .unwrap_or_else(|| codex_home.join("app-server.sock"));
+                    let bound = unix::bind(&path)?;
+                    listeners.accepting.push(tokio::spawn(unix::accept_loop(
+                        bound.listener,
+                        listeners.server.clone(),
+                        listeners.connections.clone(),
+                        listeners.drained.clone(),
+                    )));
+                    listeners.sockets.push(bound.guard);
+                    listeners.unix_paths.push(path);
+                }
+                Listen::Ws(addr) => {
+                    let listener = tokio::net::TcpListener::bind(addr)
+                        .await
+                        .map_err(|e| ListenError::io(format!("binding ws://{addr}"), e))?;
+                    let local = listener
+                        .local_addr()
+                        .map_err(|e| ListenError::io("reading the bound address", e))?;
+                    if let Some(token) = token.clone() {
+                        listeners.accepting.push(tokio::spawn(ws::accept_loop(
+                            listener,
+                            token,
+                            listeners.server.clone(),
+                            listeners.connections.clone(),
+                            listeners.drained.clone(),
+                        )));
+                    }
+                    listeners.ws_addrs.push(local);
+                }
             }
         }
+        Ok(listeners)
     }
-    if options.listen.contains(&Listen::Stdio) {
-        let (server, stop, drained) = (server.clone(), stop.clone(), drained.clone());
-        connections.spawn(async move {
-            let attached = server.serve(Connection::stdio(server.limits())).await;
-            // The stdio client is the process's owner: its end is the server's end.
-            stop.cancel();
-            drained.cancelled().await;
-            attached.close().await;
-        });
+
+    /// The addresses the WebSocket listeners are bound to (the real port for `:0`).
+    pub fn ws_addrs(&self) -> &[SocketAddr] {
+        &self.ws_addrs
     }
-    tokio::select! {
-        _ = stop.cancelled() => {}
-        _ = signalled() => {}
+
+    pub fn unix_paths(&self) -> &[PathBuf] {
+        &self.unix_paths
     }
-    for task in accepting {
-        task.abort();
+
+    /// Serves (stdio too, when it is a listener) until stdin ends or `until` resolves; then
+    /// stops reading requests, lets running turns end and report, flushes and closes every
+    /// connection and removes the unix sockets.
+    pub async fn run(self, until: impl std::future::Future<Output = ()>) {
+        let Listeners {
+            server,
+            stdio,
+            stop,
+            drained,
+            connections,
+            accepting,
+            sockets,
+            ..
+        } = self;
+        if stdio {
+            let (server, stop, drained) = (server.clone(), stop.clone(), drained.clone());
+            connections.spawn(async move {
+                let attached = server.serve(Connection::stdio(server.limits())).await;
+                // The stdio client is the process's owner: its end is the server's end.
+                stop.cancel();
+                drained.cancelled().await;
+                attached.close().await;
+            });
+        }
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = until => {}
+        }
+        for task in accepting {
+            task.abort();
+        }
+        server.stop();
+        server.runtime().shutdown().await;
+        drained.cancel();
+        connections.close();
+        if tokio::time::timeout(STOP_WAIT, connections.wait()).await.is_err() {
+            tracing::warn!("connections still open {STOP_WAIT:?} after the stop; exiting anyway");
+        }
+        drop(sockets);
     }
-    server.stop();
-    server.runtime().shutdown().await;
-    drained.cancel();
-    connections.close();
-    if tokio::time::timeout(STOP_WAIT, connections.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("connections still open {STOP_WAIT:?} after the stop; exiting anyway");
-    }
-    drop(sockets);
-    Ok(())
 }
 
 /// Serves one accepted connection until it ends; after a server stop, its close waits for the
