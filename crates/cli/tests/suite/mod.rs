@@ -3,3 +3,4 @@
 mod args;
 mod exec;
 pub mod harness;
+mod listen;
