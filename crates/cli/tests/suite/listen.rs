@@ -30,7 +30,10 @@ async fn stdio_and_a_unix_socket_are_served_by_one_process() {
     })
     .await
     .unwrap();
-    assert!(announced.ends_with(&socket.display().to_string()), "{announced}");
+    assert!(
+        announced.ends_with(&socket.display().to_string()),
+        "{announced}"
+    );
     let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 

@@ -175,7 +175,13 @@ impl Listeners {
         runtime_options: RuntimeOptions,
         options: ListenOptions,
     ) -> Result<Listeners, ServerError> {
-        if options.listen.iter().filter(|l| **l == Listen::Stdio).count() > 1 {
+        if options
+            .listen
+            .iter()
+            .filter(|l| **l == Listen::Stdio)
+            .count()
+            > 1
+        {
             return Err(ListenError::StdioTwice.into());
         }
         let codex_home = config.codex_home.clone();
@@ -283,7 +289,10 @@ impl Listeners {
         server.runtime().shutdown().await;
         drained.cancel();
         connections.close();
-        if tokio::time::timeout(STOP_WAIT, connections.wait()).await.is_err() {
+        if tokio::time::timeout(STOP_WAIT, connections.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("connections still open {STOP_WAIT:?} after the stop; exiting anyway");
         }
         drop(sockets);

@@ -57,9 +57,7 @@ async fn two_clients_over_unix_and_ws_share_a_thread() {
     let mut b = server.ws_client("client_b").await;
 
     let thread = start_thread(&mut a, json!({})).await;
-    let resumed = b
-        .call::<m::ThreadResume>(json!({"threadId": thread}))
-        .await;
+    let resumed = b.call::<m::ThreadResume>(json!({"threadId": thread})).await;
     assert_eq!(resumed["thread"]["id"], thread.as_str());
 
     let turn = start_turn(&mut a, &thread, "hello").await;
@@ -218,9 +216,7 @@ async fn an_approval_nobody_is_left_to_answer_is_declined_and_resolved() {
         .call::<m::ThreadResume>(json!({"threadId": thread}))
         .await;
     let turns = read["thread"]["turns"].as_array().unwrap();
-    let command = turns
-        .last()
-        .unwrap()["items"]
+    let command = turns.last().unwrap()["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -1,7 +1,7 @@
 //! Test modules, one per area of the protocol.
 
-pub mod harness;
 mod clients;
+pub mod harness;
 mod list_scale;
 mod models;
 mod review_fixes;

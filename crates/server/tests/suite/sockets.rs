@@ -31,9 +31,11 @@ impl SocketServer {
     pub async fn start(env: &Env, extra: &[&str]) -> SocketServer {
         let mut overrides = env.mock_overrides();
         overrides.extend(extra.iter().map(|s| s.to_string()));
-        let config =
-            Config::load_from(env.home.path().to_path_buf(), parse_overrides(&overrides).unwrap())
-                .unwrap();
+        let config = Config::load_from(
+            env.home.path().to_path_buf(),
+            parse_overrides(&overrides).unwrap(),
+        )
+        .unwrap();
         let options = RuntimeOptions {
             default_cwd: env.work.path().to_path_buf(),
         };
@@ -53,7 +55,10 @@ impl SocketServer {
         .await
         .unwrap();
         let ws = listeners.ws_addrs()[0];
-        let token = std::fs::read_to_string(&token_file).unwrap().trim().to_string();
+        let token = std::fs::read_to_string(&token_file)
+            .unwrap()
+            .trim()
+            .to_string();
         let stop = CancellationToken::new();
         let until = stop.clone();
         let done = tokio::spawn(listeners.run(async move { until.cancelled().await }));
@@ -136,10 +141,9 @@ impl Client {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = format!("ws://{addr}/").into_client_request().unwrap();
         if let Some(token) = token {
-            request.headers_mut().insert(
-                "Authorization",
-                format!("Bearer {token}").parse().unwrap(),
-            );
+            request
+                .headers_mut()
+                .insert("Authorization", format!("Bearer {token}").parse().unwrap());
         }
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         let (ws, _) = tokio_tungstenite::client_async(request, tcp).await?;
@@ -154,7 +158,10 @@ impl Client {
             .call::<Initialize>(json!({"clientInfo": {"name": name, "version": "1"}}))
             .await;
         self.peer
-            .send(codex_jsonrpc::Frame::notification_encoded("initialized", "{}"))
+            .send(codex_jsonrpc::Frame::notification_encoded(
+                "initialized",
+                "{}",
+            ))
             .await
             .unwrap();
         result
@@ -219,7 +226,9 @@ impl Client {
     /// The next server request: its id, method and params.
     pub async fn server_request(&mut self) -> (RequestId, String, Value) {
         match self
-            .next("a server request", |m| matches!(m, Incoming::Request { .. }))
+            .next("a server request", |m| {
+                matches!(m, Incoming::Request { .. })
+            })
             .await
         {
             Incoming::Request { id, method, params } => (id, method, params.unwrap_or_default()),
