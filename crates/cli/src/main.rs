@@ -88,7 +88,9 @@ fn run(invocation: args::Invocation) -> anyhow::Result<ExitCode> {
                 runtime.block_on(codex_server::serve_stdio(config))?;
             } else {
                 let options = codex_core::RuntimeOptions::from_process()?;
-                runtime.block_on(codex_server::serve_listeners(config, options, listen))?;
+                runtime.block_on(codex_server::listen::serve_listeners(
+                    config, options, listen,
+                ))?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -12,7 +12,7 @@
 //! - `subscriptions`: who follows which thread; holding a resuming client's notifications
 //!   until its answer is out; `reattach`: a running turn's items for that answer.
 //! - [`listen`]: listeners (`stdio://`, `unix://PATH`, `ws://HOST:PORT`), several at once, and
-//!   [`serve_listeners`], which runs them until stdin ends or a signal.
+//!   [`listen::serve_listeners`], which runs them until stdin ends or a signal.
 //! - `dispatch`: the typed handler table and [`dispatch::Responder`].
 //! - `handlers`: one handler per method, by area (`threads`, `turns`, `models`, `account`,
 //!   `initialize`, `subscriptions`). Add a method there.
@@ -36,7 +36,6 @@ use codex_core::config::Config;
 use codex_core::{Origin, Runtime, RuntimeOptions};
 use codex_jsonrpc::{Closing, Connection, Limits};
 use dispatch::Cx;
-pub use listen::serve_listeners;
 use router::Router;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -54,7 +53,7 @@ pub enum ServerError {
     #[error(transparent)]
     Rpc(#[from] codex_jsonrpc::RequestError),
     #[error(transparent)]
-    Listen(#[from] listen::ListenError),
+    Listen(#[from] listen::error::ListenError),
 }
 
 /// Default longest accepted input line (bytes); `app_server.max_line_bytes` in config overrides.

@@ -15,9 +15,7 @@ mod loading;
 mod models;
 mod threads;
 mod turns;
-mod unload;
-
-pub use unload::Unload;
+pub mod unload;
 
 use crate::config::{Config, Settings};
 use crate::error::CoreError;

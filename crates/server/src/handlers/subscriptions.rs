@@ -11,7 +11,7 @@
 use crate::dispatch::{Cx, HandlerTable, Responder};
 use crate::reattach;
 use crate::router::Router;
-use codex_core::runtime::Unload;
+use codex_core::runtime::unload::Unload;
 use codex_core::{Reply, Runtime};
 use codex_protocol::methods::{self as m, Method};
 use codex_protocol::v2::*;

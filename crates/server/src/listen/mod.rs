@@ -12,8 +12,10 @@
 //! - this file: [`Listen`] (parsing `--listen` URLs), [`ListenOptions`], [`Listeners`] (bind,
 //!   then run until a stop) and [`serve_listeners`].
 //! - `unix`: binding a unix socket privately; `ws`: the WebSocket transport and its token
-//!   check; `token`: the token file.
+//!   check; `token`: the token file; `serving`: one accepted connection; [`error`].
 
+pub mod error;
+mod serving;
 mod token;
 mod unix;
 mod ws;
@@ -22,11 +24,11 @@ use crate::{AppServer, ServerError};
 use codex_core::config::Config;
 use codex_core::RuntimeOptions;
 use codex_jsonrpc::Connection;
+use error::ListenError;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -35,39 +37,6 @@ pub use ws::websocket_connection;
 
 /// How long connections may take to finish and flush once the server stops.
 const STOP_WAIT: Duration = Duration::from_secs(15);
-
-/// Why listeners could not be set up.
-#[derive(Debug, Error)]
-pub enum ListenError {
-    #[error("unsupported --listen {0:?}: expected stdio://, unix://PATH or ws://HOST:PORT")]
-    Unsupported(String),
-    #[error("--listen {url}: {reason}")]
-    BadAddress { url: String, reason: String },
-    #[error(
-        "--listen {0}: not a loopback address; pass --allow-non-loopback to accept connections \
-         from other hosts"
-    )]
-    NotLoopback(String),
-    #[error("stdio:// given twice")]
-    StdioTwice,
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("ws token file {path}: {reason}")]
-    Token { path: PathBuf, reason: String },
-}
-
-impl ListenError {
-    fn io(context: impl Into<String>, source: std::io::Error) -> ListenError {
-        ListenError::Io {
-            context: context.into(),
-            source,
-        }
-    }
-}
 
 /// One `--listen` endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -299,20 +268,6 @@ impl Listeners {
     }
 }
 
-/// Serves one accepted connection until it ends; after a server stop, its close waits for the
-/// running turns to have reported their end.
-async fn serve_connection(
-    server: Arc<AppServer>,
-    connection: Connection,
-    drained: CancellationToken,
-) {
-    let attached = server.serve(connection).await;
-    if server.stop.is_cancelled() {
-        drained.cancelled().await;
-    }
-    attached.close().await;
-}
-
 /// Resolves on SIGINT or SIGTERM (never, when the handlers cannot be installed).
 async fn signalled() {
     use tokio::signal::unix::{signal, SignalKind};
@@ -327,14 +282,6 @@ async fn signalled() {
     tokio::select! {
         _ = int.recv() => {}
         _ = term.recv() => {}
-    }
-}
-
-/// The directory a path lives in, for error messages and private temp names.
-fn parent_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
     }
 }
 

@@ -5,7 +5,7 @@
 //! Clients send `Authorization: Bearer <token>`; the comparison takes the same time wherever
 //! the first difference is.
 
-use super::ListenError;
+use super::error::ListenError;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};

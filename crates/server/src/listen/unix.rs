@@ -5,7 +5,8 @@
 //!
 //! Connections speak NDJSON, one JSON-RPC message per line, exactly as stdio does.
 
-use super::{parent_of, serve_connection, ListenError};
+use super::error::ListenError;
+use super::serving::{parent_of, serve_connection};
 use crate::AppServer;
 use codex_jsonrpc::Connection;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};

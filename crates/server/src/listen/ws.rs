@@ -8,7 +8,8 @@
 //! client dropped for not keeping up gets the reason as a last text frame, then a close frame
 //! (1008, policy).
 
-use super::{serve_connection, WsToken};
+use super::serving::serve_connection;
+use super::token::WsToken;
 use crate::AppServer;
 use codex_jsonrpc::{framed, Connection, FramedInput, Outbox};
 use futures_util::stream::{SplitSink, SplitStream};
