@@ -38,6 +38,9 @@ struct ThreadEntry {
     subscribers: Vec<Subscriber>,
     /// The running turn's start and item frames, in publish order; empty between turns.
     live_turn: Vec<Logged>,
+    /// Removed from the table (nobody subscribed, no turn running): whoever still holds it
+    /// looks the thread up again, so a subscription is never added to a forgotten entry.
+    retired: bool,
 }
 
 struct Subscriber {
@@ -71,48 +74,65 @@ impl Subscriptions {
         Some(threads.entry(thread_id.to_string()).or_default().clone())
     }
 
+    /// Runs `f` on the thread's entry under its lock (creating the entry when `create`);
+    /// `None` when there is none.
+    fn with_entry<R>(
+        &self,
+        thread_id: &str,
+        create: bool,
+        f: impl FnOnce(&mut ThreadEntry) -> R,
+    ) -> Option<R> {
+        loop {
+            let entry = if create {
+                self.entry_or_insert(thread_id)?
+            } else {
+                self.entry(thread_id)?
+            };
+            let Ok(mut e) = entry.lock() else {
+                return None;
+            };
+            if e.retired {
+                continue;
+            }
+            return Some(f(&mut e));
+        }
+    }
+
     /// Publishes a notification about `thread_id` to its subscribers (a holding one buffers
     /// it) and keeps the live log. Returns the origins it went to or was held for.
     pub fn publish(&self, thread_id: &str, method: &'static str, frame: &Frame) -> Vec<Origin> {
-        let entry = if method == TURN_STARTED {
-            self.entry_or_insert(thread_id)
-        } else {
-            self.entry(thread_id)
-        };
-        let Some(entry) = entry else {
-            return Vec::new();
-        };
-        let Ok(mut e) = entry.lock() else {
-            return Vec::new();
-        };
-        match method {
-            TURN_STARTED => {
-                e.live_turn.clear();
-                e.live_turn.push((method, frame.clone()));
-            }
-            ITEM_STARTED | ITEM_COMPLETED if !e.live_turn.is_empty() => {
-                e.live_turn.push((method, frame.clone()));
-            }
-            TURN_COMPLETED => e.live_turn.clear(),
-            _ => {}
-        }
-        let mut reached = Vec::with_capacity(e.subscribers.len());
-        for sub in &mut e.subscribers {
-            reached.push(sub.client.origin);
-            match &mut sub.held {
-                Some(held) => {
-                    if held.len() >= sub.client.queue_limit() {
-                        sub.client.kick();
-                    } else {
-                        held.push((method, frame.clone()));
-                    }
+        let published = self.with_entry(thread_id, method == TURN_STARTED, |e| {
+            match method {
+                TURN_STARTED => {
+                    e.live_turn.clear();
+                    e.live_turn.push((method, frame.clone()));
                 }
-                None => sub.client.deliver(method, frame),
+                ITEM_STARTED | ITEM_COMPLETED if !e.live_turn.is_empty() => {
+                    e.live_turn.push((method, frame.clone()));
+                }
+                TURN_COMPLETED => e.live_turn.clear(),
+                _ => {}
             }
-        }
-        let closed_for_good = method == THREAD_CLOSED && e.subscribers.is_empty();
-        drop(e);
-        if closed_for_good {
+            let mut reached = Vec::with_capacity(e.subscribers.len());
+            for sub in &mut e.subscribers {
+                reached.push(sub.client.origin);
+                match &mut sub.held {
+                    Some(held) => {
+                        if held.len() >= sub.client.queue_limit() {
+                            sub.client.kick();
+                        } else {
+                            held.push((method, frame.clone()));
+                        }
+                    }
+                    None => sub.client.deliver(method, frame),
+                }
+            }
+            (reached, e.subscribers.is_empty())
+        });
+        let Some((reached, unwanted)) = published else {
+            return Vec::new();
+        };
+        if method == THREAD_CLOSED && unwanted {
             self.forget_if_unwanted(thread_id);
         }
         reached
@@ -122,9 +142,11 @@ impl Subscriptions {
     fn forget_if_unwanted(&self, thread_id: &str) {
         if let Ok(mut threads) = self.threads.write() {
             let unwanted = threads.get(thread_id).is_some_and(|entry| {
-                entry
-                    .lock()
-                    .is_ok_and(|e| e.subscribers.is_empty() && e.live_turn.is_empty())
+                entry.lock().is_ok_and(|mut e| {
+                    let unwanted = e.subscribers.is_empty() && e.live_turn.is_empty();
+                    e.retired |= unwanted;
+                    unwanted
+                })
             });
             if unwanted {
                 threads.remove(thread_id);
@@ -181,23 +203,19 @@ impl Subscriptions {
     /// answer implies, such as items still in progress), then what was held, are queued before
     /// anything published later.
     pub fn release(&self, client: &ClientConnection, thread_id: &str, first: &[Logged]) {
-        let Some(entry) = self.entry(thread_id) else {
-            return;
-        };
-        let Ok(mut e) = entry.lock() else {
-            return;
-        };
-        let Some(sub) = e
-            .subscribers
-            .iter_mut()
-            .find(|s| s.client.origin == client.origin)
-        else {
-            return;
-        };
-        let held = sub.held.take().unwrap_or_default();
-        for (method, frame) in first.iter().chain(held.iter()) {
-            sub.client.deliver(method, frame);
-        }
+        self.with_entry(thread_id, false, |e| {
+            let Some(sub) = e
+                .subscribers
+                .iter_mut()
+                .find(|s| s.client.origin == client.origin)
+            else {
+                return;
+            };
+            let held = sub.held.take().unwrap_or_default();
+            for (method, frame) in first.iter().chain(held.iter()) {
+                sub.client.deliver(method, frame);
+            }
+        });
     }
 
     /// Undoes an [`Attachment`] whose `thread/resume` failed: a subscription it made goes, one
@@ -218,13 +236,11 @@ impl Subscriptions {
     /// Removes the subscription of `origin` to `thread_id`: `None` when there was none, else
     /// whether the thread is left without subscribers.
     pub fn unsubscribe(&self, origin: Origin, thread_id: &str) -> Option<bool> {
-        let entry = self.entry(thread_id)?;
-        let (removed, empty) = {
-            let mut e = entry.lock().ok()?;
+        let (removed, empty) = self.with_entry(thread_id, false, |e| {
             let before = e.subscribers.len();
             e.subscribers.retain(|s| s.client.origin != origin);
             (e.subscribers.len() != before, e.subscribers.is_empty())
-        };
+        })?;
         if empty {
             self.forget_if_unwanted(thread_id);
         }
@@ -258,19 +274,15 @@ impl Subscriptions {
 
     /// Whether anyone is subscribed to `thread_id`.
     pub fn is_wanted(&self, thread_id: &str) -> bool {
-        self.entry(thread_id)
-            .is_some_and(|entry| entry.lock().is_ok_and(|e| !e.subscribers.is_empty()))
+        self.with_entry(thread_id, false, |e| !e.subscribers.is_empty())
+            .unwrap_or(false)
     }
 
     /// The subscribers of `thread_id`, in subscription order.
     pub fn subscribers(&self, thread_id: &str) -> Vec<Arc<ClientConnection>> {
-        self.entry(thread_id)
-            .and_then(|entry| {
-                entry
-                    .lock()
-                    .ok()
-                    .map(|e| e.subscribers.iter().map(|s| s.client.clone()).collect())
-            })
-            .unwrap_or_default()
+        self.with_entry(thread_id, false, |e| {
+            e.subscribers.iter().map(|s| s.client.clone()).collect()
+        })
+        .unwrap_or_default()
     }
 }
