@@ -6,6 +6,7 @@
 use crate::exec::args::ExecArgs;
 use crate::help;
 pub use crate::usage::{string_value, UsageError};
+use codex_server::listen::{Listen, ListenOptions};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -16,9 +17,7 @@ pub enum Command {
     /// Print this help text on stdout and succeed.
     Help(&'static str),
     Version,
-    AppServer {
-        listen: String,
-    },
+    AppServer(ListenOptions),
     GenerateJsonSchema {
         out: PathBuf,
     },
@@ -113,13 +112,16 @@ fn help_topic(parser: &mut lexopt::Parser) -> Result<&'static str, UsageError> {
     }
 }
 
-/// `codex app-server [--listen URL] [generate-json-schema --out DIR]`.
+/// `codex app-server [--listen URL]... [--ws-token-file PATH] [--allow-non-loopback]
+/// [generate-json-schema --out DIR]`.
 fn parse_app_server(
     parser: &mut lexopt::Parser,
     overrides: &mut Vec<String>,
 ) -> Result<Command, UsageError> {
     let usage = help::APP_SERVER_USAGE;
-    let mut listen = "stdio://".to_string();
+    let mut urls: Vec<String> = Vec::new();
+    let mut ws_token_file = None;
+    let mut allow_non_loopback = false;
     while let Some(arg) = parser
         .next()
         .map_err(|e| UsageError::from_lexopt(e, usage))?
@@ -128,7 +130,15 @@ fn parse_app_server(
             Short('c') | Long("config") => {
                 overrides.push(string_value(parser.value(), "--config", usage)?)
             }
-            Long("listen") => listen = string_value(parser.value(), "--listen", usage)?,
+            Long("listen") => urls.push(string_value(parser.value(), "--listen", usage)?),
+            Long("ws-token-file") => {
+                ws_token_file = Some(PathBuf::from(
+                    parser
+                        .value()
+                        .map_err(|e| UsageError::from_lexopt(e, usage))?,
+                ))
+            }
+            Long("allow-non-loopback") => allow_non_loopback = true,
             Short('h') | Long("help") => return Ok(Command::Help(help::APP_SERVER)),
             Value(sub) if sub == "generate-json-schema" => {
                 return parse_generate_json_schema(parser, overrides)
@@ -142,13 +152,25 @@ fn parse_app_server(
             other => return Err(UsageError::from_lexopt(other.unexpected(), usage)),
         }
     }
-    if listen != "stdio://" {
-        return Err(UsageError::new(
-            format!("unsupported --listen {listen:?}: only stdio:// is supported"),
-            usage,
-        ));
+    if urls.is_empty() {
+        urls.push("stdio://".to_string());
     }
-    Ok(Command::AppServer { listen })
+    let mut listen = Vec::with_capacity(urls.len());
+    for url in &urls {
+        let parsed = Listen::parse(url, allow_non_loopback)
+            .map_err(|e| UsageError::new(e.to_string(), usage))?;
+        if listen.contains(&parsed) {
+            return Err(UsageError::new(
+                format!("--listen {url} given twice"),
+                usage,
+            ));
+        }
+        listen.push(parsed);
+    }
+    Ok(Command::AppServer(ListenOptions {
+        listen,
+        ws_token_file,
+    }))
 }
 
 /// `codex app-server generate-json-schema --out DIR`.
@@ -209,10 +231,41 @@ mod tests {
         assert_eq!(inv.config_overrides, ["a=1", "b=2", "c=3"]);
         assert_eq!(
             inv.command,
-            Command::AppServer {
-                listen: "stdio://".into()
-            }
+            Command::AppServer(ListenOptions {
+                listen: vec![Listen::Stdio],
+                ws_token_file: None,
+            })
         );
+    }
+
+    #[test]
+    fn listen_repeats_and_takes_the_ws_flags() {
+        let inv = parse_words(&[
+            "app-server",
+            "--listen",
+            "stdio://",
+            "--listen=unix:///tmp/a.sock",
+            "--listen",
+            "ws://10.0.0.1:4222",
+            "--allow-non-loopback",
+            "--ws-token-file",
+            "/tmp/tok",
+        ])
+        .unwrap();
+        assert_eq!(
+            inv.command,
+            Command::AppServer(ListenOptions {
+                listen: vec![
+                    Listen::Stdio,
+                    Listen::Unix(Some("/tmp/a.sock".into())),
+                    Listen::Ws("10.0.0.1:4222".parse().unwrap()),
+                ],
+                ws_token_file: Some("/tmp/tok".into()),
+            })
+        );
+        let e = parse_words(&["app-server", "--listen", "stdio://", "--listen", "stdio://"])
+            .unwrap_err();
+        assert!(e.message.contains("twice"), "{e}");
     }
 
     #[test]
@@ -271,8 +324,10 @@ mod tests {
         assert_eq!(e.message, "unrecognized subcommand 'frobnicate'");
         let e = parse_words(&[]).unwrap_err();
         assert_eq!(e.message, "a command is required");
-        let e = parse_words(&["app-server", "--listen", "ws://x"]).unwrap_err();
-        assert!(e.message.contains("stdio://"));
+        let e = parse_words(&["app-server", "--listen", "tcp://x"]).unwrap_err();
+        assert!(e.message.contains("stdio://"), "{e}");
+        let e = parse_words(&["app-server", "--listen", "ws://0.0.0.0:1"]).unwrap_err();
+        assert!(e.message.contains("--allow-non-loopback"), "{e}");
         let e = parse_words(&["-c"]).unwrap_err();
         assert!(e.message.contains("'-c'"), "{e}");
     }

@@ -22,7 +22,7 @@ Options:
 pub const APP_SERVER_USAGE: &str = "Usage: codex app-server [OPTIONS] [COMMAND]";
 
 pub const APP_SERVER: &str = "\
-Serve the app-server protocol (JSON-RPC v2, one JSON object per line) over stdin/stdout.
+Serve the app-server protocol (JSON-RPC v2) to any number of clients, one runtime for all.
 
 Usage: codex app-server [OPTIONS] [COMMAND]
 
@@ -30,9 +30,20 @@ Commands:
   generate-json-schema  Write the protocol's JSON Schema bundle and method table
 
 Options:
-      --listen <URL>        Transport to serve; only stdio:// is supported [default: stdio://]
-  -c, --config <key=value>  Override a configuration value (repeatable)
-  -h, --help                Print help";
+      --listen <URL>          Where clients connect (repeatable) [default: stdio://]:
+                              stdio:// (one JSON object per line on stdin/stdout),
+                              unix://PATH (a 0600 socket, one JSON object per line; unix:// alone
+                              is $CODEX_HOME/app-server.sock), ws://HOST:PORT (WebSocket, one
+                              message per text frame, `Authorization: Bearer <token>` required)
+      --ws-token-file <PATH>  The WebSocket token: read from PATH when it exists (it must be
+                              readable by its owner only), else written there 0600
+                              [default: a fresh token in $CODEX_HOME/app-server-ws.token]
+      --allow-non-loopback    Allow ws:// on an address other hosts can reach
+  -c, --config <key=value>    Override a configuration value (repeatable)
+  -h, --help                  Print help
+
+With stdio:// among the listeners the server stops when stdin ends; otherwise on SIGINT or
+SIGTERM.";
 
 pub const GENERATE_JSON_SCHEMA_USAGE: &str =
     "Usage: codex app-server generate-json-schema --out <DIR>";

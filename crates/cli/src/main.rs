@@ -81,9 +81,17 @@ fn run(invocation: args::Invocation) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("writing schema to {}", out.display()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::AppServer { listen: _ } => {
+        Command::AppServer(listen) => {
             let config = load_config(&overrides)?;
-            async_runtime()?.block_on(codex_server::serve_stdio(config))?;
+            let runtime = async_runtime()?;
+            if listen.listen == [codex_server::listen::Listen::Stdio] {
+                runtime.block_on(codex_server::serve_stdio(config))?;
+            } else {
+                let options = codex_core::RuntimeOptions::from_process()?;
+                runtime.block_on(codex_server::listen::serve_listeners(
+                    config, options, listen,
+                ))?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Exec(args) => run_exec(*args, &overrides),

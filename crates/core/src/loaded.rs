@@ -38,6 +38,28 @@ impl LoadedThreads {
         t.entry(thread.id.clone()).or_insert(thread).clone()
     }
 
+    /// Removes `thread` (this very one, not a reload of the same id) when `still_unwanted`
+    /// holds. The check runs under the table's lock, so a request that looks the thread up
+    /// either finds it before the check (and the check sees what that request did) or finds
+    /// it gone.
+    pub fn remove_if(
+        &self,
+        thread: &Arc<LoadedThread>,
+        still_unwanted: impl FnOnce() -> bool,
+    ) -> bool {
+        let Ok(mut t) = self.map.lock() else {
+            return false;
+        };
+        let same = t
+            .get(&thread.id)
+            .is_some_and(|held| Arc::ptr_eq(held, thread));
+        if same && still_unwanted() {
+            t.remove(&thread.id);
+            return true;
+        }
+        false
+    }
+
     pub fn remove(&self, id: &str) {
         if let Ok(mut t) = self.map.lock() {
             t.remove(id);

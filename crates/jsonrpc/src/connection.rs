@@ -72,9 +72,9 @@ impl Connection {
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,
     {
-        let (peer, frames, closed) = Peer::new(limits.outgoing_queue);
+        let (peer, outbox) = Peer::new(limits.outgoing_queue);
         let (tx, incoming) = mpsc::channel(limits.incoming_queue.max(1));
-        let writer = tokio::spawn(writer::run(output, frames, closed));
+        let writer = tokio::spawn(writer::run(output, outbox));
         let reader = tokio::spawn(read_loop(
             LineReader::new(input, limits.max_line_bytes),
             peer.clone(),
@@ -91,14 +91,14 @@ impl Connection {
     /// Over this process's stdin and stdout. The writer is a thread of its own writing
     /// stdout directly (buffered, flushed after each burst).
     pub fn stdio(limits: Limits) -> Connection {
-        let (peer, frames, closed) = Peer::new(limits.outgoing_queue);
+        let (peer, outbox) = Peer::new(limits.outgoing_queue);
         let (tx, incoming) = mpsc::channel(limits.incoming_queue.max(1));
         let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
         let spawned = std::thread::Builder::new()
             .name("stdout-writer".into())
             .spawn(move || {
                 let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
-                writer::run_blocking(stdout, frames, closed);
+                writer::run_blocking(stdout, outbox);
                 let _ = done_tx.send(());
             });
         if let Err(e) = spawned {
@@ -112,6 +112,22 @@ impl Connection {
             peer.clone(),
             tx,
         ));
+        Connection {
+            peer,
+            incoming,
+            reader,
+            writer,
+        }
+    }
+
+    /// A connection whose reader and writer tasks the caller started: a message-framed
+    /// transport (a WebSocket) built on [`crate::framed`].
+    pub fn from_tasks(
+        peer: Peer,
+        incoming: mpsc::Receiver<Incoming>,
+        reader: JoinHandle<()>,
+        writer: JoinHandle<()>,
+    ) -> Connection {
         Connection {
             peer,
             incoming,
@@ -160,11 +176,18 @@ impl Closing {
     }
 }
 
-async fn close_parts(peer: Peer, reader: JoinHandle<()>, writer: JoinHandle<()>, within: Duration) {
+async fn close_parts(
+    peer: Peer,
+    reader: JoinHandle<()>,
+    mut writer: JoinHandle<()>,
+    within: Duration,
+) {
     peer.close();
     reader.abort();
-    if tokio::time::timeout(within, writer).await.is_err() {
+    if tokio::time::timeout(within, &mut writer).await.is_err() {
+        // A peer that stopped reading keeps the writer blocked: drop the stream with it.
         tracing::warn!("output not flushed within {within:?}; closing anyway");
+        writer.abort();
     }
 }
 
@@ -211,77 +234,87 @@ async fn read_loop<R: AsyncRead + Unpin>(
             Line::Text(bytes) => bytes,
         };
         let text = String::from_utf8_lossy(&text);
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        let answer = match Message::decode(text) {
-            Ok(Message::Request { id, method, params }) => {
-                if incoming
-                    .send(Incoming::Request { id, method, params })
-                    .await
-                    .is_err()
-                {
-                    tracing::debug!("request dropped: nobody handles incoming messages");
-                }
-                continue;
-            }
-            Ok(Message::Notification { method, params }) => {
-                if incoming
-                    .send(Incoming::Notification { method, params })
-                    .await
-                    .is_err()
-                {
-                    tracing::debug!("a notification was dropped: nobody handles incoming messages");
-                }
-                continue;
-            }
-            Ok(Message::Response { id, result }) => {
-                if !peer.resolve(&id, Ok(result)) {
-                    tracing::warn!("reply to unknown request {id}");
-                }
-                continue;
-            }
-            Ok(Message::Error {
-                id: Some(id),
-                error,
-            }) => {
-                if !peer.resolve(&id, Err(error)) {
-                    tracing::warn!("error reply to unknown request {id}");
-                }
-                continue;
-            }
-            Ok(Message::Error { id: None, error }) => {
-                tracing::warn!("peer reported an error: {}", error.message);
-                continue;
-            }
-            Err(DecodeError::Parse(reason)) => {
-                if inspect::nesting_depth(text.as_bytes()) > MAX_DEPTH {
-                    tracing::warn!("rejected an input line nested deeper than {MAX_DEPTH}");
-                    Frame::error(
-                        inspect::peek_id(text.as_bytes()).as_ref(),
-                        &JsonRpcErrorBody::invalid_request(format!(
-                            "message nested too deeply: JSON nesting is limited to {MAX_DEPTH} levels"
-                        )),
-                    )
-                } else {
-                    tracing::warn!("unparsable input line: {reason}");
-                    Frame::error(
-                        None,
-                        &JsonRpcErrorBody::new(
-                            error_codes::PARSE_ERROR,
-                            format!("parse error: {reason}"),
-                        ),
-                    )
-                }
-            }
-            Err(DecodeError::Invalid { id, reason }) => Frame::error(
-                id.as_ref(),
-                &JsonRpcErrorBody::invalid_request(format!("invalid request: {reason}")),
-            ),
-        };
-        if peer.send(answer).await.is_err() {
+        if !accept_text(text.trim(), &peer, &incoming).await {
             break;
         }
     }
+}
+
+/// Handles one received message: requests and notifications go to `incoming`, answers to
+/// our own requests to the [`Peer`], and what cannot be used is answered on the spot. False
+/// once the connection is closed.
+pub(crate) async fn accept_text(
+    text: &str,
+    peer: &Peer,
+    incoming: &mpsc::Sender<Incoming>,
+) -> bool {
+    if text.is_empty() {
+        return true;
+    }
+    let answer = match Message::decode(text) {
+        Ok(Message::Request { id, method, params }) => {
+            if incoming
+                .send(Incoming::Request { id, method, params })
+                .await
+                .is_err()
+            {
+                tracing::debug!("request dropped: nobody handles incoming messages");
+            }
+            return true;
+        }
+        Ok(Message::Notification { method, params }) => {
+            if incoming
+                .send(Incoming::Notification { method, params })
+                .await
+                .is_err()
+            {
+                tracing::debug!("a notification was dropped: nobody handles incoming messages");
+            }
+            return true;
+        }
+        Ok(Message::Response { id, result }) => {
+            if !peer.resolve(&id, Ok(result)) {
+                tracing::warn!("reply to unknown request {id}");
+            }
+            return true;
+        }
+        Ok(Message::Error {
+            id: Some(id),
+            error,
+        }) => {
+            if !peer.resolve(&id, Err(error)) {
+                tracing::warn!("error reply to unknown request {id}");
+            }
+            return true;
+        }
+        Ok(Message::Error { id: None, error }) => {
+            tracing::warn!("peer reported an error: {}", error.message);
+            return true;
+        }
+        Err(DecodeError::Parse(reason)) => {
+            if inspect::nesting_depth(text.as_bytes()) > MAX_DEPTH {
+                tracing::warn!("rejected an input line nested deeper than {MAX_DEPTH}");
+                Frame::error(
+                    inspect::peek_id(text.as_bytes()).as_ref(),
+                    &JsonRpcErrorBody::invalid_request(format!(
+                        "message nested too deeply: JSON nesting is limited to {MAX_DEPTH} levels"
+                    )),
+                )
+            } else {
+                tracing::warn!("unparsable input line: {reason}");
+                Frame::error(
+                    None,
+                    &JsonRpcErrorBody::new(
+                        error_codes::PARSE_ERROR,
+                        format!("parse error: {reason}"),
+                    ),
+                )
+            }
+        }
+        Err(DecodeError::Invalid { id, reason }) => Frame::error(
+            id.as_ref(),
+            &JsonRpcErrorBody::invalid_request(format!("invalid request: {reason}")),
+        ),
+    };
+    peer.send(answer).await.is_ok()
 }

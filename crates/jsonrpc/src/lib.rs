@@ -16,15 +16,17 @@
 //!   task and hands back the [`Peer`] and the stream of [`Incoming`] requests and
 //!   notifications. Transports: [`Connection::stdio`], any `AsyncRead`/`AsyncWrite` pair, and
 //!   [`memory_pair`] for in-process use.
+//! - [`framed`]: message-framed transports (one message per WebSocket frame): the same
+//!   handling of each message, with the transport's own reader and writer tasks.
 //! - [`error`]: the errors callers branch on.
 //!
 //! Adding a transport (a unix socket, a WebSocket): turn it into a reader and a writer of
-//! bytes, or, for message-framed transports, feed [`Incoming`] and drain [`Frame`]s with the
-//! same [`Peer`]; nothing else changes.
+//! bytes, or, for message-framed transports, use [`framed()`]; nothing else changes.
 
 pub mod connection;
 pub mod error;
 pub mod frame;
+pub mod framed;
 pub mod inspect;
 pub mod lines;
 pub mod peer;
@@ -33,4 +35,5 @@ mod writer;
 pub use connection::{memory_pair, Closing, Connection, Incoming, Limits, MemoryStream};
 pub use error::{Closed, RequestError};
 pub use frame::Frame;
-pub use peer::{Peer, PendingRequest, Reply};
+pub use framed::{framed, FramedInput};
+pub use peer::{Outbox, Peer, PendingRequest, Reply};

@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
@@ -36,23 +36,50 @@ struct Shared {
     pending: Mutex<HashMap<RequestId, oneshot::Sender<Reply>>>,
     /// Fired by [`Peer::close`] or when the writer fails; the writer drains and stops.
     closed: CancellationToken,
+    /// Set by [`Peer::disconnect`]: the writer drops what is queued and writes only this.
+    last_words: Arc<OnceLock<Frame>>,
+}
+
+/// The writing side of a connection: what its writer drains, and when it stops.
+pub struct Outbox {
+    /// Frames in send order.
+    pub frames: mpsc::Receiver<Frame>,
+    /// Fired when the connection closes for sending; the writer then writes what is queued
+    /// (or only the last words, see [`Outbox::last_words`]) and stops.
+    pub closed: CancellationToken,
+    last_words: Arc<OnceLock<Frame>>,
+}
+
+impl Outbox {
+    /// The frame the connection was dropped with ([`Peer::disconnect`]). Once set, the writer
+    /// writes nothing else that is queued: the peer is being dropped for not keeping up.
+    pub fn last_words(&self) -> Option<&Frame> {
+        self.last_words.get()
+    }
 }
 
 impl Peer {
     /// A peer and the queue its writer drains. [`crate::Connection::spawn`] calls this; a
     /// message-framed transport (one message per WebSocket frame) can call it directly.
-    pub fn new(queue: usize) -> (Peer, mpsc::Receiver<Frame>, CancellationToken) {
-        let (out, rx) = mpsc::channel(queue.max(1));
+    pub fn new(queue: usize) -> (Peer, Outbox) {
+        let (out, frames) = mpsc::channel(queue.max(1));
         let closed = CancellationToken::new();
+        let last_words = Arc::new(OnceLock::new());
         let peer = Peer {
             shared: Arc::new(Shared {
                 out,
                 next_id: AtomicI64::new(0),
                 pending: Mutex::new(HashMap::new()),
                 closed: closed.clone(),
+                last_words: last_words.clone(),
             }),
         };
-        (peer, rx, closed)
+        let outbox = Outbox {
+            frames,
+            closed,
+            last_words,
+        };
+        (peer, outbox)
     }
 
     /// Queues one frame, waiting while the queue is full.
@@ -135,6 +162,22 @@ impl Peer {
         params_json: &str,
     ) -> Result<PendingRequest, Closed> {
         let id = RequestId::Integer(self.shared.next_id.fetch_add(1, Ordering::Relaxed));
+        self.request_encoded_as(id, method, params_json).await
+    }
+
+    /// As [`Peer::request_encoded`], with an id the caller chose: a server that may send the
+    /// same request on several connections (handing it to another client when the first one
+    /// leaves) keeps one id for it everywhere. The caller keeps its ids apart from the ones
+    /// this peer allocates.
+    ///
+    /// # Errors
+    /// [`Closed`] when the connection is closed.
+    pub async fn request_encoded_as(
+        &self,
+        id: RequestId,
+        method: &str,
+        params_json: &str,
+    ) -> Result<PendingRequest, Closed> {
         let (tx, rx) = oneshot::channel();
         if let Ok(mut pending) = self.shared.pending.lock() {
             pending.insert(id.clone(), tx);
@@ -220,6 +263,14 @@ impl Peer {
         let _ = self.shared.out.try_send(Frame::close_marker());
     }
 
+    /// Drops the peer for good: what is queued is discarded, `last_words` (an error saying
+    /// why) is the last frame written, and the connection closes. For a peer that does not
+    /// keep up with what it is sent.
+    pub fn disconnect(&self, last_words: Frame) {
+        let _ = self.shared.last_words.set(last_words);
+        self.close();
+    }
+
     pub fn is_closed(&self) -> bool {
         self.shared.closed.is_cancelled()
     }
@@ -288,13 +339,13 @@ mod tests {
 
     #[tokio::test]
     async fn replies_reach_their_request_and_dropped_requests_are_forgotten() {
-        let (peer, mut rx, _closed) = Peer::new(8);
+        let (peer, mut outbox) = Peer::new(8);
         let first = peer.request_raw("a", &json!({})).await.unwrap();
         let second = peer.request_raw("b", &json!({})).await.unwrap();
         assert_eq!(first.id(), &RequestId::Integer(0));
         assert_eq!(second.id(), &RequestId::Integer(1));
         assert_eq!(
-            rx.recv().await.unwrap().as_str(),
+            outbox.frames.recv().await.unwrap().as_str(),
             r#"{"id":0,"method":"a","params":{}}"#
         );
         let second_id = second.id().clone();
@@ -309,7 +360,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_peer_refuses_to_send() {
-        let (peer, _rx, _closed) = Peer::new(1);
+        let (peer, _outbox) = Peer::new(1);
         peer.close();
         assert_eq!(
             peer.try_send(Frame::message(

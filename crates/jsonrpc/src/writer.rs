@@ -3,51 +3,53 @@
 //! large writes instead of one per message. For async streams it is a task; for stdout it is a
 //! thread of its own doing plain blocking writes (tokio's stdout hands every write and every
 //! flush to the blocking pool, two thread hand-offs per burst).
+//!
+//! A peer dropped with [`crate::Peer::disconnect`] gets no more of its queue: the writer writes
+//! the last words after the frame it is writing and stops.
 
 use crate::frame::Frame;
+use crate::peer::Outbox;
 use std::io::Write;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-/// Runs until every sender is gone or `closed` fires (then drains what is queued), flushing
-/// before it returns. A write error closes the connection.
-pub async fn run(
-    mut out: impl AsyncWrite + Unpin,
-    mut frames: mpsc::Receiver<Frame>,
-    closed: CancellationToken,
-) {
-    loop {
+/// Runs until every sender is gone or the connection closes (then drains what is queued),
+/// flushing before it returns. A write error closes the connection.
+pub async fn run(mut out: impl AsyncWrite + Unpin, mut outbox: Outbox) {
+    'writing: loop {
         let frame = tokio::select! {
             biased;
-            frame = frames.recv() => frame,
-            _ = closed.cancelled() => {
+            frame = outbox.frames.recv() => frame,
+            _ = outbox.closed.cancelled() => {
+                if outbox.last_words().is_some() {
+                    break 'writing;
+                }
                 // Senders may still be queueing; take only what is there now.
-                frames.close();
-                frames.recv().await
+                outbox.frames.close();
+                outbox.frames.recv().await
             }
         };
         let Some(frame) = frame else { break };
-        if frame.is_empty() {
-            continue;
-        }
-        if write_one(&mut out, &frame).await.is_err() {
-            closed.cancel();
-            return;
-        }
-        while let Ok(next) = frames.try_recv() {
-            if !next.is_empty() && write_one(&mut out, &next).await.is_err() {
-                closed.cancel();
+        let mut burst = Some(frame);
+        while let Some(frame) = burst {
+            if outbox.last_words().is_some() {
+                break 'writing;
+            }
+            if !frame.is_empty() && write_one(&mut out, &frame).await.is_err() {
+                outbox.closed.cancel();
                 return;
             }
+            burst = outbox.frames.try_recv().ok();
         }
         if out.flush().await.is_err() {
-            closed.cancel();
+            outbox.closed.cancel();
             return;
         }
     }
+    if let Some(words) = outbox.last_words() {
+        let _ = write_one(&mut out, words).await;
+    }
     let _ = out.flush().await;
-    closed.cancel();
+    outbox.closed.cancel();
 }
 
 async fn write_one(out: &mut (impl AsyncWrite + Unpin), frame: &Frame) -> std::io::Result<()> {
@@ -57,31 +59,33 @@ async fn write_one(out: &mut (impl AsyncWrite + Unpin), frame: &Frame) -> std::i
 
 /// The writer on a thread of its own, over a blocking stream: runs until every sender is gone
 /// or the connection is closed and its queue drained; flushes before it returns.
-pub fn run_blocking(
-    mut out: impl Write,
-    mut frames: mpsc::Receiver<Frame>,
-    closed: CancellationToken,
-) {
-    while let Some(frame) = frames.blocking_recv() {
+pub fn run_blocking(mut out: impl Write, mut outbox: Outbox) {
+    'writing: while let Some(frame) = outbox.frames.blocking_recv() {
         let mut burst = Some(frame);
         while let Some(frame) = burst {
+            if outbox.last_words().is_some() {
+                break 'writing;
+            }
             if !frame.is_empty() && write_line(&mut out, &frame).is_err() {
-                closed.cancel();
+                outbox.closed.cancel();
                 return;
             }
-            burst = frames.try_recv().ok();
+            burst = outbox.frames.try_recv().ok();
         }
         if out.flush().is_err() {
-            closed.cancel();
+            outbox.closed.cancel();
             return;
         }
-        if closed.is_cancelled() {
+        if outbox.closed.is_cancelled() {
             // Senders may still be queueing; take only what is there now.
-            frames.close();
+            outbox.frames.close();
         }
     }
+    if let Some(words) = outbox.last_words() {
+        let _ = write_line(&mut out, words);
+    }
     let _ = out.flush();
-    closed.cancel();
+    outbox.closed.cancel();
 }
 
 fn write_line(out: &mut impl Write, frame: &Frame) -> std::io::Result<()> {

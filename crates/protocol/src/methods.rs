@@ -259,6 +259,7 @@ table! {
         ThreadUnarchive => "thread/unarchive" (ThreadUnarchiveParams) -> ThreadUnarchiveResponse;
         ThreadSetName => "thread/name/set" (ThreadSetNameParams) -> ThreadSetNameResponse;
         ThreadCompactStart => "thread/compact/start" (ThreadCompactStartParams) -> ThreadCompactStartResponse;
+        ThreadUnsubscribe => "thread/unsubscribe" (ThreadUnsubscribeParams) -> ThreadUnsubscribeResponse;
         TurnStart => "turn/start" (TurnStartParams) -> TurnStartResponse;
         TurnSteer => "turn/steer" (TurnSteerParams) -> TurnSteerResponse;
         TurnInterrupt => "turn/interrupt" (TurnInterruptParams) -> TurnInterruptResponse;

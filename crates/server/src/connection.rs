@@ -1,11 +1,10 @@
 //! Serving one connection: requests are read in order; the handshake runs inline, every other
 //! request in its own task (bounded: beyond the limit the answer is "overloaded" instead of a
 //! queue), and requests naming the same thread run in arrival order, as the official server
-//! runs them; others run concurrently.
+//! runs them; others run concurrently. Reading stops when the input ends, when the client is
+//! dropped for not keeping up, or when the server stops.
 
-use crate::client::ClientConnection;
 use crate::dispatch::{Cx, HandlerTable};
-use codex_core::Runtime;
 use codex_jsonrpc::Incoming;
 use codex_protocol::jsonrpc::{error_codes, JsonRpcErrorBody, RequestId};
 use serde_json::Value;
@@ -13,28 +12,36 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// Requests handled at once per connection.
 const MAX_IN_FLIGHT: usize = 512;
 /// Beyond this many remembered per-thread chains, finished ones are pruned.
 const CHAIN_PRUNE_AT: usize = 1024;
 
-/// Handles `incoming` until the client's input ends, then waits until every request it made
-/// has been answered.
+/// Handles `incoming` until the client's input ends (or the client is dropped, or `stop`
+/// fires), then waits until every request it made has been answered.
 pub async fn serve(
-    runtime: Runtime,
+    cx: Cx,
     handlers: Arc<HandlerTable>,
-    client: Arc<ClientConnection>,
     mut incoming: mpsc::Receiver<Incoming>,
+    stop: CancellationToken,
 ) {
+    let client = cx.client.clone();
     let mut state = Requests {
-        cx: Cx { runtime, client },
+        cx,
         handlers,
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         tasks: JoinSet::new(),
         thread_chains: HashMap::new(),
     };
-    while let Some(message) = incoming.recv().await {
+    loop {
+        let message = tokio::select! {
+            message = incoming.recv() => message,
+            _ = client.kicked() => None,
+            _ = stop.cancelled() => None,
+        };
+        let Some(message) = message else { break };
         while state.tasks.try_join_next().is_some() {}
         match message {
             Incoming::Request { id, method, params } => state.request(id, method, params).await,

@@ -3,6 +3,7 @@
 //! `M::Response`, so a handler answers and then does what follows the answer in one place.
 
 use crate::client::ClientConnection;
+use crate::router::Router;
 use crate::rpc_error::rpc_error;
 use codex_core::{CoreError, Reply, Runtime};
 use codex_protocol::jsonrpc::{JsonRpcErrorBody, RequestId};
@@ -23,6 +24,8 @@ type Erased = Box<dyn Fn(Cx, RequestId, Option<Value>) -> BoxFuture + Send + Syn
 pub struct Cx {
     pub runtime: Runtime,
     pub client: Arc<ClientConnection>,
+    /// Subscriptions and who gets what (thread subscriptions are changed by handlers).
+    pub(crate) router: Router,
 }
 
 /// The answer channel of one request of method `M`.

@@ -5,12 +5,17 @@
 //!   connections ([`AppServer::serve`]) and runs whole sessions ([`serve_stdio`],
 //!   [`serve_stream`]).
 //! - `connection`: reading one connection's requests, in order, into handler tasks.
-//! - `client`: what the server knows of a connected client (identity, opt-outs, origin).
+//! - `client`: what the server knows of a connected client (identity, opt-outs, origin), and
+//!   dropping one that does not keep up.
 //! - `router`: the core's `ClientSink`: who receives a notification, who answers a server
-//!   request.
+//!   request (and who next, when that client leaves).
+//! - `subscriptions`: who follows which thread; holding a resuming client's notifications
+//!   until its answer is out; `reattach`: a running turn's items for that answer.
+//! - [`listen`]: listeners (`stdio://`, `unix://PATH`, `ws://HOST:PORT`), several at once, and
+//!   [`listen::serve_listeners`], which runs them until stdin ends or a signal.
 //! - `dispatch`: the typed handler table and [`dispatch::Responder`].
 //! - `handlers`: one handler per method, by area (`threads`, `turns`, `models`, `account`,
-//!   `initialize`). Add a method there.
+//!   `initialize`, `subscriptions`). Add a method there.
 //! - `rpc_error`: core errors to JSON-RPC errors.
 //!
 //! A second connection (a unix socket, a WebSocket) attaches with [`AppServer::serve`] on its
@@ -20,19 +25,24 @@ mod client;
 mod connection;
 pub mod dispatch;
 mod handlers;
+pub mod listen;
+mod reattach;
 mod router;
 mod rpc_error;
+mod subscriptions;
 
 use client::ClientConnection;
 use codex_core::config::Config;
 use codex_core::{Origin, Runtime, RuntimeOptions};
 use codex_jsonrpc::{Closing, Connection, Limits};
+use dispatch::Cx;
 use router::Router;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Error)]
 pub enum ServerError {
@@ -42,21 +52,30 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Rpc(#[from] codex_jsonrpc::RequestError),
+    #[error(transparent)]
+    Listen(#[from] listen::error::ListenError),
 }
 
 /// Default longest accepted input line (bytes); `app_server.max_line_bytes` in config overrides.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
-/// How long a closing connection may take to flush what is queued.
+/// Default bound of each client's outgoing queue (messages); `app_server.max_queued_messages`
+/// in config overrides. A client that falls this far behind is disconnected.
+pub const DEFAULT_MAX_QUEUED_MESSAGES: usize = 16 * 1024;
+
+/// How long a closing connection may take to flush what is queued (for a client dropped for
+/// not keeping up: to read why, if it reads again).
 const FLUSH_WAIT: Duration = Duration::from_secs(10);
 
 /// One runtime serving any number of connections.
 pub struct AppServer {
     runtime: Runtime,
-    router: Arc<Router>,
+    router: Router,
     handlers: Arc<dispatch::HandlerTable>,
     limits: Limits,
     next_origin: AtomicU64,
+    /// Fired when the server stops: connections stop reading requests.
+    stop: CancellationToken,
 }
 
 impl AppServer {
@@ -64,14 +83,15 @@ impl AppServer {
     /// A configuration that does not resolve.
     pub fn new(config: Config, options: RuntimeOptions) -> Result<AppServer, ServerError> {
         let limits = limits(&config);
-        let router = Arc::new(Router::default());
-        let runtime = Runtime::new(config, router.clone(), options)?;
+        let router = Router::default();
+        let runtime = Runtime::new(config, Arc::new(router.clone()), options)?;
         Ok(AppServer {
             runtime,
             router,
             handlers: Arc::new(handlers::table()),
             limits,
             next_origin: AtomicU64::new(1),
+            stop: CancellationToken::new(),
         })
     }
 
@@ -84,42 +104,61 @@ impl AppServer {
         self.limits
     }
 
-    /// Serves `connection` until its input ends and every request it made is answered. It
-    /// stays attached (work it started still reports to it) until [`Attached::close`].
+    /// Serves `connection` until its input ends (or it is dropped for not keeping up, or the
+    /// server stops) and every request it made is answered. It stays attached (work it started
+    /// still reports to it) until [`Attached::close`].
     pub async fn serve(&self, connection: Connection) -> Attached {
         let (peer, incoming, closing) = connection.into_parts();
         let origin = Origin(self.next_origin.fetch_add(1, Ordering::Relaxed));
-        let client = Arc::new(ClientConnection::new(origin, peer));
+        let client = Arc::new(ClientConnection::new(
+            origin,
+            peer,
+            self.limits.outgoing_queue,
+        ));
         self.router.attach(client.clone());
-        connection::serve(
-            self.runtime.clone(),
-            self.handlers.clone(),
-            client.clone(),
-            incoming,
-        )
-        .await;
+        let cx = Cx {
+            runtime: self.runtime.clone(),
+            client: client.clone(),
+            router: self.router.clone(),
+        };
+        connection::serve(cx, self.handlers.clone(), incoming, self.stop.clone()).await;
         Attached {
             client,
             router: self.router.clone(),
+            runtime: self.runtime.clone(),
             closing,
         }
+    }
+
+    /// Stops reading requests on every connection (they finish what they started).
+    pub fn stop(&self) {
+        self.stop.cancel();
     }
 }
 
 /// A connection whose input ended, still attached.
 pub struct Attached {
     client: Arc<ClientConnection>,
-    router: Arc<Router>,
+    router: Router,
+    runtime: Runtime,
     closing: Closing,
 }
 
 impl Attached {
-    /// Detaches the connection, gives up on its unanswered server requests, and flushes what
-    /// is queued for it.
+    /// Detaches the connection, hands its unanswered server requests to other clients of
+    /// their threads, flushes what is queued for it, and unloads the threads it was the last
+    /// subscriber of (once they are idle).
     pub async fn close(self) {
-        self.router.detach(self.client.origin);
+        let orphaned = self.router.detach(self.client.origin);
         self.client.peer.fail_pending();
         self.closing.close(FLUSH_WAIT).await;
+        for thread_id in orphaned {
+            handlers::subscriptions::unload_when_unwanted(
+                self.runtime.clone(),
+                self.router.clone(),
+                thread_id,
+            );
+        }
     }
 }
 
@@ -131,8 +170,16 @@ fn limits(config: &Config) -> Limits {
         .and_then(|v| v.as_integer())
         .map(|n| n.max(1024) as usize)
         .unwrap_or(DEFAULT_MAX_LINE_BYTES);
+    let outgoing_queue = config
+        .raw
+        .get("app_server")
+        .and_then(|t| t.get("max_queued_messages"))
+        .and_then(|v| v.as_integer())
+        .map(|n| n.max(16) as usize)
+        .unwrap_or(DEFAULT_MAX_QUEUED_MESSAGES);
     Limits {
         max_line_bytes,
+        outgoing_queue,
         ..Limits::default()
     }
 }

@@ -5,3 +5,4 @@ mod args;
 mod exec;
 mod fleet;
 pub mod harness;
+mod listen;

@@ -17,6 +17,7 @@ mod models;
 mod review;
 mod threads;
 mod turns;
+pub mod unload;
 
 use crate::config::{Config, Settings};
 use crate::error::CoreError;

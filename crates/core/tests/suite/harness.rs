@@ -85,7 +85,8 @@ impl Harness {
         ])
         .expect("overrides");
         let config = Config::load_from(home.path().to_path_buf(), overrides).expect("config");
-        let (client, rx, _closed) = Peer::new(1024);
+        let (client, outbox) = Peer::new(1024);
+        let rx = outbox.frames;
         let options = RuntimeOptions {
             default_cwd: cwd.clone(),
         };

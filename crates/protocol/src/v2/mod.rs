@@ -30,6 +30,7 @@ mod notification;
 mod review;
 mod search;
 mod skills;
+mod subscription;
 mod thread;
 mod turn;
 
@@ -47,5 +48,6 @@ pub use notification::*;
 pub use review::*;
 pub use search::*;
 pub use skills::*;
+pub use subscription::*;
 pub use thread::*;
 pub use turn::*;

@@ -12,6 +12,7 @@ mod account;
 mod initialize;
 mod models;
 mod review;
+pub(crate) mod subscriptions;
 mod threads;
 mod turns;
 
@@ -26,6 +27,7 @@ pub fn table() -> HandlerTable {
     models::register(&mut table);
     account::register(&mut table);
     review::register(&mut table);
+    subscriptions::register(&mut table);
     table
 }
 

@@ -1,5 +1,6 @@
 //! Thread methods.
 
+use super::subscriptions::{self, joining, subscribing};
 use crate::dispatch::{Cx, HandlerTable, Responder};
 use codex_protocol::methods as m;
 use codex_protocol::v2::*;
@@ -18,19 +19,17 @@ pub fn register(table: &mut HandlerTable) {
 }
 
 async fn start(cx: Cx, p: ThreadStartParams, r: Responder<m::ThreadStart>) {
-    cx.runtime
-        .start_thread(&cx.client.caller(), p, r.reply())
-        .await;
+    let reply = subscribing(&cx, r, |a: &ThreadStartResponse| &a.thread.id);
+    cx.runtime.start_thread(&cx.client.caller(), p, reply).await;
 }
 
 async fn resume(cx: Cx, p: ThreadResumeParams, r: Responder<m::ThreadResume>) {
-    r.answer(cx.runtime.resume_thread(p).await).await;
+    subscriptions::resume(cx, p, r).await;
 }
 
 async fn fork(cx: Cx, p: ThreadForkParams, r: Responder<m::ThreadFork>) {
-    cx.runtime
-        .fork_thread(&cx.client.caller(), p, r.reply())
-        .await;
+    let reply = subscribing(&cx, r, |a: &ThreadForkResponse| &a.thread.id);
+    cx.runtime.fork_thread(&cx.client.caller(), p, reply).await;
 }
 
 async fn list(cx: Cx, p: ThreadListParams, r: Responder<m::ThreadList>) {
@@ -58,7 +57,8 @@ async fn set_name(cx: Cx, p: ThreadSetNameParams, r: Responder<m::ThreadSetName>
 }
 
 async fn compact(cx: Cx, p: ThreadCompactStartParams, r: Responder<m::ThreadCompactStart>) {
+    let reply = joining(&cx, &p.thread_id, r);
     cx.runtime
-        .compact_thread(&cx.client.caller(), p, r.reply())
+        .compact_thread(&cx.client.caller(), p, reply)
         .await;
 }

@@ -1,5 +1,6 @@
 //! Turn methods.
 
+use super::subscriptions::joining;
 use crate::dispatch::{Cx, HandlerTable, Responder};
 use codex_protocol::methods as m;
 use codex_protocol::v2::*;
@@ -11,9 +12,8 @@ pub fn register(table: &mut HandlerTable) {
 }
 
 async fn start(cx: Cx, p: TurnStartParams, r: Responder<m::TurnStart>) {
-    cx.runtime
-        .start_turn(&cx.client.caller(), p, r.reply())
-        .await;
+    let reply = joining(&cx, &p.thread_id, r);
+    cx.runtime.start_turn(&cx.client.caller(), p, reply).await;
 }
 
 async fn steer(cx: Cx, p: TurnSteerParams, r: Responder<m::TurnSteer>) {

@@ -1871,6 +1871,20 @@ class ThreadUnarchivedNotification(BaseModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
+class ThreadUnsubscribeParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    thread_id: Annotated[str, Field(alias="threadId")]
+
+
+class ThreadUnsubscribeStatus(str, Enum):
+    unsubscribed = "unsubscribed"
+    not_subscribed = "notSubscribed"
+    not_loaded = "notLoaded"
+
+
 class TokenUsageBreakdown(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -2666,6 +2680,14 @@ class ThreadTokenUsageUpdatedNotification(BaseModel):
     thread_id: Annotated[str, Field(alias="threadId")]
     token_usage: Annotated[ThreadTokenUsage, Field(alias="tokenUsage")]
     turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class ThreadUnsubscribeResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    status: ThreadUnsubscribeStatus
 
 
 class TurnError(BaseModel):
