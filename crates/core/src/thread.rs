@@ -16,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 pub enum TurnKind {
     Regular,
     Compact,
+    /// The user's shell command (`thread/shellCommand`).
+    Shell,
 }
 
 /// The turn currently running on a thread.

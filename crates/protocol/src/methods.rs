@@ -286,6 +286,11 @@ table! {
         ConfigValueWrite => "config/value/write" (ConfigValueWriteParams) -> ConfigWriteResponse;
         ConfigBatchWrite => "config/batchWrite" (ConfigBatchWriteParams) -> ConfigWriteResponse;
         ConfigRequirementsRead => "configRequirements/read" (NoParams) -> ConfigRequirementsReadResponse;
+        CommandExec => "command/exec" (CommandExecParams) -> CommandExecResponse;
+        CommandExecWrite => "command/exec/write" (CommandExecWriteParams) -> CommandExecWriteResponse;
+        CommandExecTerminate => "command/exec/terminate" (CommandExecTerminateParams) -> CommandExecTerminateResponse;
+        CommandExecResize => "command/exec/resize" (CommandExecResizeParams) -> CommandExecResizeResponse;
+        ThreadShellCommand => "thread/shellCommand" (ThreadShellCommandParams) -> ThreadShellCommandResponse;
     }
     client_notifications {
         Initialized => "initialized" (NoParams);
@@ -322,6 +327,8 @@ table! {
         McpServerStartupStatusUpdated => "mcpServer/startupStatus/updated" (McpServerStatusUpdatedNotification);
         FsChanged => "fs/changed" (FsChangedNotification);
         SkillsChanged => "skills/changed" (SkillsChangedNotification);
+        CommandExecOutputDelta => "command/exec/outputDelta" (CommandExecOutputDeltaNotification);
+        TerminalInteraction => "item/commandExecution/terminalInteraction" (TerminalInteractionNotification);
     }
     server_requests {
         CommandExecutionRequestApproval => "item/commandExecution/requestApproval" (CommandExecutionRequestApprovalParams) -> CommandExecutionRequestApprovalResponse;

@@ -9,7 +9,12 @@ use crate::client::ClientConnection;
 use codex_core::sink::BoxFuture;
 use codex_core::{ClientSink, Origin, PendingReply, Route};
 use codex_jsonrpc::{Frame, RequestError};
+use codex_protocol::methods::{CommandExecOutputDelta, Notification};
 use std::sync::{Arc, RwLock};
+
+/// Notifications about something only their origin connection can name (a `command/exec`
+/// process id is chosen by, and scoped to, the connection that started it).
+const CONNECTION_SCOPED: &[&str] = &[CommandExecOutputDelta::NAME];
 
 #[derive(Default)]
 pub struct Router {
@@ -61,7 +66,11 @@ impl ClientSink for Router {
         frame: Frame,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
+            let origin_only = CONNECTION_SCOPED.contains(&method);
             for client in self.recipients(route) {
+                if origin_only && route.origin != Some(client.origin) {
+                    continue;
+                }
                 if client.wants(method) {
                     // A client that is gone misses the notification; the others still get it.
                     let _ = client.peer.send(frame.clone()).await;

@@ -1,5 +1,6 @@
 //! [`Runtime`], the facade the server calls: one method per protocol operation, grouped by
-//! area in the submodules (`threads`, `turns`, `models`, `account`). It owns the store access,
+//! area in the submodules (`threads`, `turns`, `models`, `account`, `command_exec`,
+//! `shell_command`). It owns the store access,
 //! the loaded threads, the model clients and the sink to clients, and hands a turn only the
 //! narrow [`TurnEnv`] it needs.
 //!
@@ -11,8 +12,10 @@
 //! a handler in the server's `handlers/<area>.rs` that registers it for its `Method`.
 
 mod account;
+mod command_exec;
 mod loading;
 mod models;
+mod shell_command;
 mod threads;
 mod turns;
 
@@ -75,6 +78,8 @@ struct Inner {
     threads: LoadedThreads,
     /// Cancels every running turn at shutdown.
     shutdown: CancellationToken,
+    /// The `command/exec` processes of each connection.
+    commands: command_exec::CommandExecs,
     tasks: TaskTracker,
 }
 
@@ -101,6 +106,7 @@ impl Runtime {
                 sink: Sink::new(sink),
                 threads: LoadedThreads::default(),
                 shutdown: CancellationToken::new(),
+                commands: command_exec::CommandExecs::default(),
                 tasks: TaskTracker::new(),
             }),
         })
@@ -126,11 +132,22 @@ impl Runtime {
         }]
     }
 
-    /// Cancels running turns and waits (bounded) for them to record their end.
+    /// Cancels running turns, kills every process the runtime started (the model's sessions,
+    /// `command/exec`), and waits (bounded) for the turns to record their end.
     pub async fn shutdown(&self) {
         self.inner.shutdown.cancel();
+        self.kill_processes();
         self.inner.tasks.close();
         let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.inner.tasks.wait()).await;
+    }
+
+    fn kill_processes(&self) {
+        self.inner.commands.kill_all();
+        for id in self.inner.threads.ids() {
+            if let Some(thread) = self.inner.threads.get(&id) {
+                crate::tools::kill_thread_processes(&thread.tools);
+            }
+        }
     }
 
     /// The model client for a provider, created on first use and then shared.

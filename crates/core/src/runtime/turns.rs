@@ -65,10 +65,16 @@ impl Runtime {
                 let turn = in_progress_turn(&active.turn_id, Some(active.started_at));
                 return Ok((TurnStartResponse { turn }, None));
             }
-            return Err(CoreError::InvalidRequest(format!(
-                "thread {} is compacting; retry when the compaction turn completes",
-                p.thread_id
-            )));
+            return Err(CoreError::InvalidRequest(match active.kind {
+                TurnKind::Shell => format!(
+                    "thread {} is running a shell command; retry when its turn completes",
+                    p.thread_id
+                ),
+                _ => format!(
+                    "thread {} is compacting; retry when the compaction turn completes",
+                    p.thread_id
+                ),
+            }));
         }
         // Per-turn overrides persist to later turns; the output schema is for this turn only.
         let mut settings = st.settings.clone();
@@ -122,6 +128,11 @@ impl Runtime {
         }
         if active.closing {
             return Err(CoreError::InvalidRequest("no active turn to steer".into()));
+        }
+        if active.kind == TurnKind::Shell {
+            return Err(CoreError::InvalidRequest(
+                "the active turn runs a shell command and cannot be steered".into(),
+            ));
         }
         if active.kind != TurnKind::Regular {
             return Err(CoreError::InvalidRequest(

@@ -9,6 +9,7 @@
 //! - `stream`: one model exchange, streamed.
 //! - `compact`: compaction, as its own turn or inline when usage crosses the limit.
 //! - `finish`: the end of a turn.
+//! - `user_shell`: a turn that runs the user's shell command (`thread/shellCommand`).
 //! - this module: [`TurnLaunch`] and the loop.
 
 mod compact;
@@ -17,6 +18,7 @@ mod finish;
 mod outcome;
 mod recorder;
 mod stream;
+mod user_shell;
 
 pub use env::TurnEnv;
 
@@ -47,6 +49,8 @@ pub enum TurnRequest {
         output_schema: Option<Value>,
     },
     Compact,
+    /// The user's shell command (`thread/shellCommand`), without a model request.
+    Shell(crate::tools::UserCommand),
 }
 
 /// A turn ready to run: the runtime prepares it under the thread's lock, answers the request,
@@ -122,6 +126,9 @@ impl TurnLaunch {
                         Ok(()) => Outcome::Completed,
                         Err(stop) => stop.into(),
                     },
+                    TurnRequest::Shell(command) => {
+                        user_shell::run(turn.rec, command, &cancel).await
+                    }
                 }
             }
         };
@@ -227,6 +234,7 @@ impl TurnRun<'_> {
             settings: self.settings.clone(),
             tools: self.thread.tools.clone(),
             status: self.thread.status.clone(),
+            rollout: (!self.thread.ephemeral).then(|| self.env.store.clone()),
         }
     }
 
