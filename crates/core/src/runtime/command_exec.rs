@@ -91,12 +91,14 @@ fn terminal_size(size: CommandExecTerminalSize) -> TerminalSize {
 }
 
 impl Runtime {
-    /// `command/exec`: runs the command; streamed output goes to the calling connection as
-    /// `command/exec/outputDelta`, all of it before the answer.
+    /// `command/exec`: starts the command and returns; a task of the runtime then sends its
+    /// streamed output to the calling connection as `command/exec/outputDelta`, and answers
+    /// once it has exited (all deltas first). The process is registered when this returns, so
+    /// a `command/exec/write` read after it finds it.
     ///
     /// # Cancellation
     /// The command runs until it exits, times out, is terminated, or its connection closes
-    /// ([`Runtime::release_connection`]).
+    /// ([`Runtime::release_connection`]); a shutdown waits (bounded) for the answer.
     pub async fn command_exec(
         &self,
         caller: &Caller,
@@ -111,7 +113,7 @@ impl Runtime {
             }
         };
         let registry = self.inner.commands.registry(caller.origin);
-        let mut events = match registry.start(request) {
+        let events = match registry.start(request) {
             Ok(events) => events,
             Err(e) => {
                 reply.send(Err(refused(e))).await;
@@ -119,38 +121,7 @@ impl Runtime {
             }
         };
         let sink = self.inner.sink.with_origin(caller.origin);
-        while let Some(event) = events.recv().await {
-            match event {
-                CommandExecEvent::Output(delta) => {
-                    sink.notify::<m::CommandExecOutputDelta>(&CommandExecOutputDeltaNotification {
-                        process_id: delta.process_id,
-                        stream: match delta.stream {
-                            OutputStream::Stdout => CommandExecOutputStream::Stdout,
-                            OutputStream::Stderr => CommandExecOutputStream::Stderr,
-                        },
-                        delta_base64: base64::engine::general_purpose::STANDARD
-                            .encode(&delta.bytes),
-                        cap_reached: delta.cap_reached,
-                    })
-                    .await;
-                }
-                CommandExecEvent::Finished(result) => {
-                    reply
-                        .send(Ok(CommandExecResponse {
-                            exit_code: result.exit_code,
-                            stdout: result.stdout,
-                            stderr: result.stderr,
-                        }))
-                        .await;
-                    return;
-                }
-            }
-        }
-        reply
-            .send(Err(CoreError::Internal(
-                "the command ended without reporting its exit".into(),
-            )))
-            .await;
+        self.inner.tasks.spawn(forward_command(events, sink, reply));
     }
 
     /// The exec crate's request for `p`: the configured sandbox unless `p` names one, the
@@ -267,4 +238,43 @@ impl Runtime {
     pub fn release_connection(&self, origin: Origin) {
         self.inner.commands.release(Some(origin));
     }
+}
+
+/// Sends a command's output deltas, then its result as the answer.
+async fn forward_command(
+    mut events: tokio::sync::mpsc::Receiver<CommandExecEvent>,
+    sink: crate::sink::Sink,
+    reply: Reply<CommandExecResponse>,
+) {
+    while let Some(event) = events.recv().await {
+        match event {
+            CommandExecEvent::Output(delta) => {
+                sink.notify::<m::CommandExecOutputDelta>(&CommandExecOutputDeltaNotification {
+                    process_id: delta.process_id,
+                    stream: match delta.stream {
+                        OutputStream::Stdout => CommandExecOutputStream::Stdout,
+                        OutputStream::Stderr => CommandExecOutputStream::Stderr,
+                    },
+                    delta_base64: base64::engine::general_purpose::STANDARD.encode(&delta.bytes),
+                    cap_reached: delta.cap_reached,
+                })
+                .await;
+            }
+            CommandExecEvent::Finished(result) => {
+                reply
+                    .send(Ok(CommandExecResponse {
+                        exit_code: result.exit_code,
+                        stdout: result.stdout,
+                        stderr: result.stderr,
+                    }))
+                    .await;
+                return;
+            }
+        }
+    }
+    reply
+        .send(Err(CoreError::Internal(
+            "the command ended without reporting its exit".into(),
+        )))
+        .await;
 }

@@ -2,11 +2,15 @@
 //! `thread/shellCommand` (the user's command, run in a thread).
 
 use crate::dispatch::{Cx, HandlerTable, Responder};
+use codex_protocol::jsonrpc::JsonRpcErrorBody;
 use codex_protocol::methods as m;
 use codex_protocol::v2::*;
 
 pub fn register(table: &mut HandlerTable) {
-    table.on(exec);
+    // Inline: the process is registered before the connection's next request is read, so a
+    // client may write to its stdin (or resize, or terminate it) right after starting it. The
+    // handler returns once the command has started; a task of the runtime answers at its end.
+    table.on_inline(exec);
     table.on(write);
     table.on(resize);
     table.on(terminate);
@@ -14,6 +18,12 @@ pub fn register(table: &mut HandlerTable) {
 }
 
 async fn exec(cx: Cx, p: CommandExecParams, r: Responder<m::CommandExec>) {
+    // Inline handlers run before the connection's handshake check.
+    if !cx.client.initialized() {
+        r.error(JsonRpcErrorBody::invalid_request("Not initialized"))
+            .await;
+        return;
+    }
     cx.runtime
         .command_exec(&cx.client.caller(), p, r.reply())
         .await;
