@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 /// At most this many `outputDelta` notifications per command (the official bound).
 pub const MAX_DELTAS: usize = 10_000;
 /// Chunks in flight between a command and its pump; a slow client slows the command down.
-pub const DELTA_QUEUE: usize = 64;
+pub const DELTA_QUEUE: usize = 16;
 
 /// Where the deltas of one command go.
 #[derive(Clone)]

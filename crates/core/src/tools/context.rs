@@ -12,6 +12,7 @@ use codex_protocol::methods as m;
 use codex_protocol::v2::*;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[derive(Clone)]
 pub struct ToolCtx {
@@ -28,6 +29,8 @@ pub struct ToolCtx {
     /// Where work that outlives its call (a terminal session ending later) records its
     /// items; `None` for an ephemeral thread.
     pub rollout: Option<StoreAccess>,
+    /// The runtime's tracker, for such work: a shutdown waits (bounded) for it.
+    pub tasks: TaskTracker,
 }
 
 /// An item completed by a call, waiting to be recorded into the turn.

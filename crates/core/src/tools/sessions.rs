@@ -208,7 +208,8 @@ impl ExecSessions {
         // Weak: the watcher must not keep the table (and so every session) alive after the
         // thread is gone; dropping the table is what kills the sessions.
         let table = Arc::downgrade(self);
-        tokio::spawn(watch_session(table, entry, ctx.cancel.clone()));
+        ctx.tasks
+            .spawn(watch_session(table, entry, ctx.cancel.clone()));
     }
 
     /// `write_stdin`: writes `chars` (announced as a terminal interaction) to session `id`,

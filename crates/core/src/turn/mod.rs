@@ -235,6 +235,7 @@ impl TurnRun<'_> {
             tools: self.thread.tools.clone(),
             status: self.thread.status.clone(),
             rollout: (!self.thread.ephemeral).then(|| self.env.store.clone()),
+            tasks: self.env.tasks.clone(),
         }
     }
 
