@@ -18,46 +18,7 @@ use codex_exec::{
 };
 use codex_protocol::methods as m;
 use codex_protocol::v2::*;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
-
-/// The live `command/exec` processes, per connection.
-#[derive(Default)]
-pub(super) struct CommandExecs {
-    by_connection: Mutex<HashMap<Option<Origin>, Arc<ProcessRegistry>>>,
-}
-
-impl CommandExecs {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Option<Origin>, Arc<ProcessRegistry>>> {
-        // Every update is one insert or remove: a poisoned map is still consistent.
-        self.by_connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn registry(&self, origin: Option<Origin>) -> Arc<ProcessRegistry> {
-        self.lock().entry(origin).or_default().clone()
-    }
-
-    /// The registry of `origin`, if it started anything.
-    fn existing(&self, origin: Option<Origin>) -> Option<Arc<ProcessRegistry>> {
-        self.lock().get(&origin).cloned()
-    }
-
-    /// Kills the commands of one connection and forgets them.
-    pub(super) fn release(&self, origin: Option<Origin>) {
-        if let Some(registry) = self.lock().remove(&origin) {
-            registry.kill_all();
-        }
-    }
-
-    /// Kills every command of every connection (server exit).
-    pub(super) fn kill_all(&self) {
-        for registry in self.lock().values() {
-            registry.kill_all();
-        }
-    }
-}
+use std::sync::Arc;
 
 /// The error answer for a refused `command/exec*` request: field errors are -32602, state
 /// errors (ids, stdin) -32600, failures to spawn or control the process -32603.

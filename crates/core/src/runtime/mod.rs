@@ -13,6 +13,7 @@
 
 mod account;
 mod command_exec;
+mod command_registries;
 mod loading;
 mod models;
 mod shell_command;
@@ -79,7 +80,7 @@ struct Inner {
     /// Cancels every running turn at shutdown.
     shutdown: CancellationToken,
     /// The `command/exec` processes of each connection.
-    commands: command_exec::CommandExecs,
+    commands: command_registries::CommandExecs,
     tasks: TaskTracker,
 }
 
@@ -106,7 +107,7 @@ impl Runtime {
                 sink: Sink::new(sink),
                 threads: LoadedThreads::default(),
                 shutdown: CancellationToken::new(),
-                commands: command_exec::CommandExecs::default(),
+                commands: command_registries::CommandExecs::default(),
                 tasks: TaskTracker::new(),
             }),
         })

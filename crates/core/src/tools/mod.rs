@@ -18,7 +18,7 @@
 //!   `<namespace>__<name>` names).
 //! - `run`: [`run_calls`], the calls of one response, in parallel where allowed.
 //! - Built-in tools: `shell` (`exec_command`, `shell_command`, `write_stdin`: arguments and
-//!   approval), `shell_exec` (running them), with `command` (argv, environment, policies),
+//!   approval), `shell_approval` (asking the client), `shell_exec` (running them), with `command` (argv, environment, policies),
 //!   `command_item` (the `commandExecution` item), `command_deltas` (output deltas),
 //!   `command_run` (a command run to its end) and `sessions` (terminal sessions that outlive
 //!   their call); `patch` (`apply_patch`, with `diff`), `plan` (`update_plan`), `image`
@@ -49,6 +49,7 @@ mod registry;
 mod run;
 mod sessions;
 mod shell;
+mod shell_approval;
 mod shell_exec;
 mod spec;
 mod thread_tools;

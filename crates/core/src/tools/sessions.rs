@@ -224,7 +224,11 @@ impl ExecSessions {
     ) -> PollOutcome {
         let ctx = scope.ctx.clone();
         let entry = self.items().get(&id).cloned();
-        if let (Some(entry), false) = (&entry, chars.is_empty()) {
+        // Input only reaches a terminal; a write to a session without one is refused below.
+        if let Some(entry) = entry
+            .as_ref()
+            .filter(|e| !chars.is_empty() && e.session.is_tty())
+        {
             ctx.sink
                 .notify::<m::TerminalInteraction>(&TerminalInteractionNotification {
                     thread_id: ctx.thread_id.clone(),

@@ -2,44 +2,20 @@
 //! sandbox selection. Running the command is `shell_exec`'s job. A script that is only an
 //! `apply_patch` heredoc is handed to the patch tool instead.
 
-use super::approval::{self, CommandFacts, Decision, Mode, Requirement};
+use super::approval::{self, CommandFacts, Mode, Requirement};
 use super::call::{ToolCall, ToolError, ToolOutput};
 use super::command;
 use super::command_item::CommandItem;
 use super::context::CallScope;
-use super::shell_exec::{self, Plan};
+use super::shell_approval::ask;
+use super::shell_exec::{self, ExecArgs, Kind, Plan};
 use super::spec;
 use super::tool::{Family, Tool, ToolFuture, ToolNeeds};
 use crate::clock::now_ms;
-use codex_protocol::methods as m;
 use codex_protocol::v2::*;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-const REJECTED: &str = "exec command rejected by user";
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    ExecCommand,
-    ShellCommand,
-}
-
-#[derive(Deserialize)]
-pub struct ExecArgs {
-    #[serde(alias = "command")]
-    pub cmd: String,
-    pub workdir: Option<String>,
-    pub shell: Option<String>,
-    pub login: Option<bool>,
-    /// Run on a pseudo-terminal, so the session takes input (`exec_command` only).
-    pub tty: Option<bool>,
-    pub yield_time_ms: Option<u64>,
-    pub max_output_tokens: Option<usize>,
-    pub timeout_ms: Option<u64>,
-    pub sandbox_permissions: Option<String>,
-    pub justification: Option<String>,
-}
 
 #[derive(Deserialize)]
 struct WriteStdinArgs {
@@ -131,73 +107,6 @@ async fn run(scope: &mut CallScope, call: &ToolCall, kind: Kind) -> Result<Strin
         mode,
     };
     Ok(shell_exec::execute(scope, &template, plan, sandbox).await)
-}
-
-/// Asks the client about `template`'s command. `Err` carries the text for the model.
-pub async fn ask(
-    scope: &mut CallScope,
-    template: &CommandItem,
-    reason: Option<String>,
-    amendment: Option<Vec<String>>,
-    item_started: bool,
-) -> Result<(), String> {
-    let ctx = scope.ctx.clone();
-    ctx.set_waiting(true, true).await;
-    if !item_started {
-        ctx.item_started(&template.started(None), template.started_ms)
-            .await;
-    }
-    let decision = approval::ask::<m::CommandExecutionRequestApproval>(
-        &ctx,
-        &CommandExecutionRequestApprovalParams {
-            thread_id: ctx.thread_id.clone(),
-            turn_id: ctx.turn_id.clone(),
-            item_id: template.id.clone(),
-            started_at_ms: now_ms(),
-            reason,
-            command: template.command.clone(),
-            cwd: template.cwd.clone(),
-            command_actions: template.actions.clone(),
-            proposed_execpolicy_amendment: amendment,
-            available_decisions: Some(
-                [
-                    ApprovalDecision::Accept,
-                    ApprovalDecision::AcceptForSession,
-                    ApprovalDecision::Decline,
-                    ApprovalDecision::Cancel,
-                ]
-                .into_iter()
-                .map(CommandExecutionApprovalDecision::Simple)
-                .collect(),
-            ),
-        },
-    )
-    .await;
-    match decision {
-        Decision::Accept | Decision::AcceptForSession => {
-            if decision == Decision::AcceptForSession {
-                if let Ok(mut approvals) = ctx.tools.approvals.lock() {
-                    approvals.commands.insert(template.command.clone());
-                }
-            }
-            ctx.set_waiting(false, true).await;
-            Ok(())
-        }
-        Decision::Decline | Decision::Cancel => {
-            scope
-                .item_completed(template.declined(), template.started_ms)
-                .await;
-            ctx.set_waiting(false, true).await;
-            if decision == Decision::Cancel {
-                ctx.cancel.cancel();
-            }
-            Err(REJECTED.to_string())
-        }
-        Decision::Interrupted => {
-            ctx.set_waiting(false, false).await;
-            Err("aborted by user".to_string())
-        }
-    }
 }
 
 /// `write_stdin`: writes to a session (or polls it, with empty `chars`).

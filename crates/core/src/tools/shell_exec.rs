@@ -11,8 +11,9 @@ use super::command_item::{CommandItem, ItemEnd};
 use super::command_run::{run_to_end, Finished};
 use super::context::CallScope;
 use super::sessions::{ExecSessions, PollOutcome, SessionStart, StartOutcome};
-use super::shell::{ask, ExecArgs, Kind};
+use super::shell_approval::ask;
 use codex_exec::{ProcessIo, ProcessSpec, SandboxSupport, TerminalSize, TruncationPolicy};
+use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -21,6 +22,28 @@ use std::time::{Duration, Instant};
 const OUTPUT_CAP_BYTES: usize = 1024 * 1024;
 const DEFAULT_SHELL_TIMEOUT_MS: u64 = 10_000;
 const RETRY_REASON: &str = "command failed; retry without sandbox?";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ExecCommand,
+    ShellCommand,
+}
+
+#[derive(Deserialize)]
+pub struct ExecArgs {
+    #[serde(alias = "command")]
+    pub cmd: String,
+    pub workdir: Option<String>,
+    pub shell: Option<String>,
+    pub login: Option<bool>,
+    /// Run on a pseudo-terminal, so the session takes input (`exec_command` only).
+    pub tty: Option<bool>,
+    pub yield_time_ms: Option<u64>,
+    pub max_output_tokens: Option<usize>,
+    pub timeout_ms: Option<u64>,
+    pub sandbox_permissions: Option<String>,
+    pub justification: Option<String>,
+}
 
 /// An approved command, ready to run.
 pub struct Plan<'a> {

@@ -292,6 +292,60 @@ async fn a_long_command_is_polled_to_its_exit() {
 }
 
 #[tokio::test]
+async fn a_session_holds_at_most_its_caps_and_says_what_it_dropped() {
+    let env = Env::new().await;
+    let mut server = env.server(&[]).await;
+    let thread = server.start_thread_with(full_access()).await["thread"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // 3 MB, then the last line: more than the session keeps (1 MiB unread, 1 MiB in all).
+    let cmd = "sleep 0.5; head -c 3000000 /dev/zero | tr '\\0' a; echo; echo tail-end";
+    env.mock.enqueue(function_call(
+        "r1",
+        "c1",
+        "exec_command",
+        &json!({"cmd": cmd, "login": false, "yield_time_ms": 250}),
+    ));
+    env.mock.enqueue(function_call(
+        "r2",
+        "c2",
+        "write_stdin",
+        &json!({"session_id": 1000, "chars": "x", "yield_time_ms": 250}),
+    ));
+    env.mock.enqueue(function_call(
+        "r3",
+        "c3",
+        "write_stdin",
+        &json!({"session_id": 1000, "chars": "", "yield_time_ms": 30000}),
+    ));
+    env.mock.enqueue(assistant_message("r4", "done"));
+    run_turn(&mut server, &thread, json!({})).await;
+    // A session without a terminal takes no input (and no interaction is announced).
+    let refused = output_of(&env, "c2");
+    assert!(
+        refused.starts_with("write_stdin failed: stdin is closed"),
+        "{refused}"
+    );
+    assert!(!server
+        .log
+        .iter()
+        .any(|m| m["method"] == TerminalInteraction::NAME));
+    let polled = output_of(&env, "c3");
+    assert!(
+        polled.contains("\nProcess exited with code 0\n"),
+        "{polled}"
+    );
+    assert!(polled.ends_with("\ntail-end\n"), "{polled}");
+    assert!(polled.contains("tokens truncated"), "{polled}");
+    let item = completions(&server, "c1")[0]["item"].clone();
+    let all = item["aggregatedOutput"].as_str().unwrap();
+    assert!(all.len() <= 1024 * 1024 + 100, "{}", all.len());
+    assert!(all.contains(" bytes omitted ...]"), "{}", &all[..200]);
+    assert!(all.ends_with("\ntail-end\n"));
+}
+
+#[tokio::test]
 async fn an_interrupt_kills_the_sessions_of_its_turn_and_archiving_kills_the_rest() {
     let env = Env::new().await;
     let mut server = env.server(&[]).await;
