@@ -9,7 +9,7 @@ use super::command;
 use super::command_deltas::DeltaTarget;
 use super::command_item::{CommandItem, ItemEnd};
 use super::command_run::{run_to_end, Finished};
-use super::context::CallScope;
+use super::context::{CallScope, ToolCtx};
 use super::sessions::{ExecSessions, PollOutcome, SessionStart, StartOutcome};
 use super::shell_approval::ask;
 use codex_exec::{ProcessIo, ProcessSpec, SandboxSupport, TerminalSize, TruncationPolicy};
@@ -85,6 +85,16 @@ fn aborted(start: Instant) -> String {
     )
 }
 
+/// How one attempt at running the command went.
+enum Attempt {
+    /// The command ended (or could not start): its item's end and the text for the model.
+    Ended(ItemEnd, String),
+    /// The session is still running; its item completes when it exits.
+    Running(String),
+    /// The turn was interrupted while the command ran; it was killed.
+    Interrupted,
+}
+
 /// Runs `plan` under `sandbox`, reporting `template`'s item; returns the text for the model.
 pub async fn execute(
     scope: &mut CallScope,
@@ -106,102 +116,21 @@ pub async fn execute(
                 .await;
             return text;
         }
-        let sessions = ctx.tools.resource::<ExecSessions>();
-        let id = sessions.reserve_id();
+        let id = ctx.tools.resource::<ExecSessions>().reserve_id();
         if !plan.item_started {
             ctx.item_started(&template.started(Some(id)), template.started_ms)
                 .await;
             plan.item_started = true;
         }
-        let network_disabled = !sandbox.has_full_network_access();
-        // How this attempt ended, and its text for the model (a session still running, or an
-        // interrupted wait, returns at once).
         let attempt = match plan.kind {
-            Kind::ExecCommand => {
-                let spec = ProcessSpec {
-                    argv: plan.argv.clone(),
-                    cwd: plan.cwd.clone(),
-                    env: command::child_env(network_disabled),
-                    sandbox: sandbox.clone(),
-                    io: if plan.args.tty.unwrap_or(false) {
-                        ProcessIo::Pty {
-                            size: TerminalSize::default(),
-                        }
-                    } else {
-                        ProcessIo::Pipes { stdin: false }
-                    },
-                };
-                let started = sessions
-                    .start(
-                        &ctx,
-                        SessionStart {
-                            id,
-                            item: template.clone(),
-                            spec,
-                            yield_time_ms: plan.args.yield_time_ms,
-                        },
-                    )
-                    .await;
-                match started {
-                    Err(e) => (
-                        ItemEnd::of(&Finished::not_run(e.to_string())),
-                        format!("execution error: {e}"),
-                    ),
-                    Ok(StartOutcome::Interrupted) => return aborted(start),
-                    Ok(StartOutcome::Running { output }) => {
-                        return output.to_model_text(
-                            &codex_exec::new_chunk_id(),
-                            plan.args.max_output_tokens,
-                        )
-                    }
-                    Ok(StartOutcome::Exited { output, end }) => (
-                        end,
-                        output.to_model_text(
-                            &codex_exec::new_chunk_id(),
-                            plan.args.max_output_tokens,
-                        ),
-                    ),
-                }
-            }
-            Kind::ShellCommand => {
-                let timeout =
-                    Duration::from_millis(plan.args.timeout_ms.unwrap_or(DEFAULT_SHELL_TIMEOUT_MS));
-                let request = codex_exec::ExecRequest {
-                    argv: plan.argv.clone(),
-                    cwd: plan.cwd.clone(),
-                    env: command::child_env(network_disabled),
-                    timeout: Some(timeout),
-                    output_cap_bytes: OUTPUT_CAP_BYTES,
-                    sandbox: sandbox.clone(),
-                };
-                let target = DeltaTarget {
-                    sink: ctx.sink.clone(),
-                    thread_id: ctx.thread_id.clone(),
-                    turn_id: ctx.turn_id.clone(),
-                    item_id: template.id.clone(),
-                };
-                let finished = run_to_end(target, request, ctx.cancel.child_token()).await;
-                if finished.cancelled {
-                    return aborted(start);
-                }
-                let text = match &finished.error {
-                    Some(err) => format!("execution error: {err}"),
-                    None => codex_exec::format_exec_output_freeform(
-                        &codex_exec::ExecOutput {
-                            exit_code: finished.exit_code,
-                            stdout: String::new(),
-                            stderr: String::new(),
-                            aggregated_output: finished.aggregated.clone(),
-                            duration: finished.duration,
-                            timed_out: finished.timed_out,
-                        },
-                        TruncationPolicy::Bytes(10_000),
-                    ),
-                };
-                (ItemEnd::of(&finished), text)
-            }
+            Kind::ExecCommand => start_session(&ctx, template, &plan, &sandbox, id).await,
+            Kind::ShellCommand => run_script(&ctx, template, &plan, &sandbox).await,
         };
-        let (end, text) = attempt;
+        let (end, text) = match attempt {
+            Attempt::Ended(end, text) => (end, text),
+            Attempt::Running(text) => return text,
+            Attempt::Interrupted => return aborted(start),
+        };
         let sandboxed = !matches!(sandbox, codex_exec::SandboxPolicy::DangerFullAccess);
         if sandboxed
             && plan.mode.retries_unsandboxed()
@@ -225,6 +154,90 @@ pub async fn execute(
             .await;
         return text;
     }
+}
+
+/// `exec_command`: starts session `id` (on a terminal with `tty`) and waits up to its yield.
+async fn start_session(
+    ctx: &ToolCtx,
+    template: &CommandItem,
+    plan: &Plan<'_>,
+    sandbox: &codex_exec::SandboxPolicy,
+    id: i32,
+) -> Attempt {
+    let spec = ProcessSpec {
+        argv: plan.argv.clone(),
+        cwd: plan.cwd.clone(),
+        env: command::child_env(!sandbox.has_full_network_access()),
+        sandbox: sandbox.clone(),
+        io: if plan.args.tty.unwrap_or(false) {
+            ProcessIo::Pty {
+                size: TerminalSize::default(),
+            }
+        } else {
+            ProcessIo::Pipes { stdin: false }
+        },
+    };
+    let start = SessionStart {
+        id,
+        item: template.clone(),
+        spec,
+        yield_time_ms: plan.args.yield_time_ms,
+    };
+    let model_text = |output: &codex_exec::UnifiedExecOutput| {
+        output.to_model_text(&codex_exec::new_chunk_id(), plan.args.max_output_tokens)
+    };
+    match ctx.tools.resource::<ExecSessions>().start(ctx, start).await {
+        Err(e) => Attempt::Ended(
+            ItemEnd::of(&Finished::not_run(e.to_string())),
+            format!("execution error: {e}"),
+        ),
+        Ok(StartOutcome::Interrupted) => Attempt::Interrupted,
+        Ok(StartOutcome::Running { output }) => Attempt::Running(model_text(&output)),
+        Ok(StartOutcome::Exited { output, end }) => Attempt::Ended(end, model_text(&output)),
+    }
+}
+
+/// `shell_command`: runs the script to its end or its timeout.
+async fn run_script(
+    ctx: &ToolCtx,
+    template: &CommandItem,
+    plan: &Plan<'_>,
+    sandbox: &codex_exec::SandboxPolicy,
+) -> Attempt {
+    let timeout = Duration::from_millis(plan.args.timeout_ms.unwrap_or(DEFAULT_SHELL_TIMEOUT_MS));
+    let request = codex_exec::ExecRequest {
+        argv: plan.argv.clone(),
+        cwd: plan.cwd.clone(),
+        env: command::child_env(!sandbox.has_full_network_access()),
+        timeout: Some(timeout),
+        output_cap_bytes: OUTPUT_CAP_BYTES,
+        sandbox: sandbox.clone(),
+    };
+    let target = DeltaTarget {
+        sink: ctx.sink.clone(),
+        thread_id: ctx.thread_id.clone(),
+        turn_id: ctx.turn_id.clone(),
+        item_id: template.id.clone(),
+    };
+    let finished = run_to_end(target, request, ctx.cancel.child_token()).await;
+    if finished.cancelled {
+        return Attempt::Interrupted;
+    }
+    let text = match &finished.error {
+        Some(err) => format!("execution error: {err}"),
+        None => codex_exec::format_exec_output_freeform(
+            &codex_exec::ExecOutput {
+                exit_code: finished.exit_code,
+                stdout: String::new(),
+                stderr: String::new(),
+                aggregated_output: finished.aggregated.clone(),
+                duration: finished.duration,
+                timed_out: finished.timed_out,
+            },
+            TruncationPolicy::Bytes(10_000),
+        ),
+    };
+    Attempt::Ended(ItemEnd::of(&finished), text)
 }
 
 /// `write_stdin`: the session's new output as the model sees it, or why the call failed.
