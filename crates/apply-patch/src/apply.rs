@@ -174,7 +174,11 @@ pub fn apply_patch(
             (FileChangeKind::Update { move_path }, Some(content)) => match move_path {
                 Some(dest) => {
                     write_file(dest, content)?;
-                    remove_file(&change.path)?;
+                    // A move onto itself is an update in place: removing the source would
+                    // delete the result.
+                    if dest != &change.path {
+                        remove_file(&change.path)?;
+                    }
                 }
                 None => write_file(&change.path, content)?,
             },

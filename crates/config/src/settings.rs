@@ -158,9 +158,23 @@ impl Resolver<'_> {
         } else {
             file.to_path_buf()
         };
-        std::fs::read_to_string(&path).map_err(|e| ConfigError::Value {
+        let refuse = |reason: String| ConfigError::Value {
             key: key.to_string(),
-            reason: format!("{}: {e}", path.display()),
-        })
+            reason: format!("{}: {reason}", path.display()),
+        };
+        // Instructions go into every model request: a file far bigger than any prompt is a
+        // mistake (a log, a binary), refused before it is read whole.
+        let size = std::fs::metadata(&path)
+            .map_err(|e| refuse(e.to_string()))?
+            .len();
+        if size > MAX_INSTRUCTIONS_BYTES {
+            return Err(refuse(format!(
+                "the file is {size} bytes, over the {MAX_INSTRUCTIONS_BYTES}-byte limit"
+            )));
+        }
+        std::fs::read_to_string(&path).map_err(|e| refuse(e.to_string()))
     }
 }
+
+/// Largest instructions file read (`model_instructions_file`).
+const MAX_INSTRUCTIONS_BYTES: u64 = 1024 * 1024;

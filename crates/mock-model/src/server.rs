@@ -35,7 +35,7 @@ pub struct CapturedRequest {
     /// Lowercase header names; repeated headers are joined with `, `.
     pub headers: BTreeMap<String, String>,
     /// The body parsed as JSON, or a JSON string holding the raw text when it is not JSON
-    /// (`null` when empty).
+    /// (`null` when empty, `{"omitted_bytes": N}` while bodies are not kept).
     pub body: Value,
     /// Milliseconds since the server started, for asserting retry delays.
     pub received_ms: u64,
@@ -71,6 +71,9 @@ struct State {
     /// Gated replies that have sent their `before` events and wait at the gate (or did).
     gates_reached: usize,
     next_response: u64,
+    /// Bodies are dropped (only their size is recorded) for long runs, e.g. 1,000 turns whose
+    /// requests carry an ever longer history.
+    forget_bodies: bool,
 }
 
 struct Shared {
@@ -204,6 +207,11 @@ impl MockServer {
     /// Entries of `GET /v1/models` (`{"object":"list","data":[...]}`).
     pub fn set_models(&self, models: Vec<Value>) {
         self.shared.lock().models = models;
+    }
+
+    /// Whether captured requests keep their bodies (the default) or only their size.
+    pub fn set_keep_bodies(&self, keep: bool) {
+        self.shared.lock().forget_bodies = !keep;
     }
 
     /// Every recorded request so far, in arrival order.
@@ -416,8 +424,11 @@ fn record(shared: &Shared, request: Request) -> usize {
             })
             .or_insert(value);
     }
+    let forget = shared.lock().forget_bodies;
     let body = if request.body.is_empty() {
         Value::Null
+    } else if forget {
+        json!({"omitted_bytes": request.body.len()})
     } else {
         serde_json::from_slice(&request.body)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&request.body).into_owned()))
@@ -443,8 +454,8 @@ fn record(shared: &Shared, request: Request) -> usize {
 }
 
 /// `/_mock/*` (except `POST wait`, see [`wait_control`]): `GET requests`, `GET stats`,
-/// `POST enqueue` (one spec or an array), `POST release`,
-/// `POST default` (a spec or null), `POST models` (an array).
+/// `POST enqueue` (one spec or an array), `POST release`, `POST default` (a spec or null),
+/// `POST models` (an array), `POST keep_bodies` (a boolean).
 fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u16, Value) {
     let parsed: Result<Value, _> = if body.is_empty() {
         Ok(Value::Null)
@@ -508,6 +519,16 @@ fn control(shared: &Arc<Shared>, method: &str, command: &str, body: &[u8]) -> (u
                 ),
             }
         }
+        ("POST", "keep_bodies") => match parsed {
+            Value::Bool(keep) => {
+                shared.lock().forget_bodies = !keep;
+                (200, json!({}))
+            }
+            other => (
+                400,
+                json!({"error": {"message": format!("expected true or false, got {other}")}}),
+            ),
+        },
         ("POST", "models") => match serde_json::from_value::<Vec<Value>>(parsed) {
             Ok(models) => {
                 shared.lock().models = models;

@@ -9,7 +9,8 @@
 //!  {"type":"status","status":500,"body":"oops","retry_after":"1"},
 //!  {"type":"sse","events":[{"event":"response.created","data":{"type":"response.created"}}]},
 //!  {"type":"drop_after","events":[]}, {"type":"idle","events":[]},
-//!  {"type":"gated","before":[],"after":[]}]
+//!  {"type":"gated","before":[],"after":[]},
+//!  {"type":"raw","content_type":"text/html","chunks":["<html>", "not SSE"]}]
 //! ```
 //! `response_id` is optional everywhere; without it the server numbers responses `resp_1`, `resp_2`, ...
 
@@ -78,6 +79,13 @@ pub enum ReplySpec {
         before: Vec<SseEvent>,
         after: Vec<SseEvent>,
     },
+    /// `200` with these body chunks written verbatim (default content type
+    /// `text/event-stream`): a non-SSE body, malformed events, events after garbage.
+    Raw {
+        #[serde(default)]
+        content_type: Option<String>,
+        chunks: Vec<String>,
+    },
 }
 
 impl ReplySpec {
@@ -142,6 +150,13 @@ impl ReplySpec {
                 before,
                 gate: Arc::clone(gate),
                 after,
+            },
+            ReplySpec::Raw {
+                content_type,
+                chunks,
+            } => Reply::Raw {
+                content_type: content_type.unwrap_or_else(|| "text/event-stream".to_string()),
+                chunks,
             },
         }
     }

@@ -443,11 +443,20 @@ impl ModelClient {
             let decoded = match tokio::time::timeout(idle, response.chunk()).await {
                 Err(_) => return Consumed::Failed(ModelError::IdleTimeout, None),
                 Ok(Err(err)) => return Consumed::Failed(ModelError::Stream(describe(&err)), None),
-                Ok(Ok(Some(bytes))) => parser
-                    .feed(&bytes)
-                    .iter()
-                    .flat_map(|frame| decoder.frame(frame))
-                    .collect::<Vec<_>>(),
+                Ok(Ok(Some(bytes))) => {
+                    let frames = parser.feed(&bytes);
+                    if parser.too_large() {
+                        let message = format!(
+                            "an SSE event exceeded {} bytes",
+                            crate::sse::MAX_EVENT_BYTES
+                        );
+                        return Consumed::Failed(ModelError::Stream(message), None);
+                    }
+                    frames
+                        .iter()
+                        .flat_map(|frame| decoder.frame(frame))
+                        .collect::<Vec<_>>()
+                }
                 Ok(Ok(None)) => {
                     let mut decoded: Vec<Decoded> = parser
                         .finish()

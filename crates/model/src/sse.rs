@@ -9,9 +9,17 @@ pub struct SseFrame {
     pub data: String,
 }
 
+/// Largest event accepted (its unterminated line plus the data gathered so far). A server that
+/// never ends a line or an event would otherwise grow the buffer without bound; past this the
+/// stream is refused (see [`SseParser::too_large`]). Real events, even a `response.completed`
+/// carrying the whole output, are far smaller.
+pub const MAX_EVENT_BYTES: usize = 64 * 1024 * 1024;
+
 /// Parser state across chunks.
 #[derive(Debug, Default)]
 pub struct SseParser {
+    /// Set once an event outgrew [`MAX_EVENT_BYTES`]; the parser then drops what it held.
+    too_large: bool,
     /// Bytes of the current, not yet terminated line.
     line: Vec<u8>,
     /// The previous chunk ended with `\r`; a leading `\n` now belongs to that line break.
@@ -52,7 +60,17 @@ impl SseParser {
             }
         }
         self.line.extend_from_slice(bytes);
+        if self.line.len() + self.data.len() > MAX_EVENT_BYTES {
+            self.too_large = true;
+            self.line = Vec::new();
+            self.data = String::new();
+        }
         frames
+    }
+
+    /// Whether an event outgrew [`MAX_EVENT_BYTES`]: the stream must be abandoned.
+    pub fn too_large(&self) -> bool {
+        self.too_large
     }
 
     /// Ends the stream: a final event without its blank line is still delivered (lenient,
@@ -212,5 +230,21 @@ mod tests {
     #[test]
     fn empty_data_line_is_an_event_with_empty_data() {
         assert_eq!(parse_in_chunks(b"data\n\n", &[1]), vec![frame(None, "")]);
+    }
+
+    #[test]
+    fn an_endless_line_is_refused_instead_of_buffered() {
+        let mut parser = SseParser::new();
+        let chunk = vec![b'x'; 1024 * 1024];
+        for _ in 0..(MAX_EVENT_BYTES / chunk.len()) {
+            assert!(parser.feed(&chunk).is_empty());
+            assert!(!parser.too_large());
+        }
+        assert!(parser.feed(&chunk).is_empty());
+        assert!(parser.too_large());
+        assert!(
+            parser.line.capacity() < chunk.len(),
+            "the buffer was not released"
+        );
     }
 }

@@ -1,3 +1,4 @@
 //! Integration test modules.
 
+mod properties;
 mod scenarios;

@@ -297,6 +297,19 @@ fn instructions_file_is_read_relative_to_the_file_that_names_it() {
 }
 
 #[test]
+fn an_instructions_file_over_the_limit_is_refused_unread() {
+    let home = Home::new();
+    let big = home.codex_home().join("huge.md");
+    std::fs::write(&big, vec![b'a'; 1024 * 1024 + 1]).unwrap();
+    home.write_user("model_instructions_file = \"huge.md\"\n");
+    let msg = home.load(&[]).unwrap_err().to_string();
+    assert!(
+        msg.contains("model_instructions_file") && msg.contains("byte limit"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn fuzz_entry_point_survives_every_truncation_and_byte_flip() {
     let valid = r#"model = "m"
 approval_policy = { granular = { sandbox_approval = true, rules = false, mcp_elicitations = true } }

@@ -293,3 +293,59 @@ fn reply_specs_build_deterministic_replies() {
     assert_eq!(mock::split_text("abcdefg", 3), ["abc", "def", "g"]);
     assert_eq!(mock::split_text("ab", 5), ["a", "b"]);
 }
+
+#[tokio::test]
+async fn raw_spec_writes_its_chunks_verbatim_with_its_content_type() {
+    let server = MockServer::start().await.unwrap();
+    let specs = json!([
+        {"type": "raw", "content_type": "text/html", "chunks": ["<html>", "not SSE</html>"]},
+        {"type": "raw", "chunks": ["garbage\n\n", "data: {not json\n\n"]}
+    ]);
+    let (status, text) = http(server.addr(), "POST", "/_mock/enqueue", &specs.to_string()).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, text) = http(server.addr(), "POST", "/v1/responses", "{}").await;
+    assert_eq!(status, 200);
+    assert!(text.contains("content-type: text/html\r\n"), "{text}");
+    assert!(
+        text.contains("<html>") && text.contains("not SSE</html>"),
+        "{text}"
+    );
+    let (_, text) = http(server.addr(), "POST", "/v1/responses", "{}").await;
+    assert!(
+        text.contains("content-type: text/event-stream\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("garbage\n\n") && text.contains("data: {not json\n\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn bodies_can_be_forgotten_keeping_only_their_size() {
+    let server = MockServer::start().await.unwrap();
+    server.set_default(Some(mock::assistant_message("r", "ok")));
+    let (status, _) = http(server.addr(), "POST", "/_mock/keep_bodies", "false").await;
+    assert_eq!(status, 200);
+    http(
+        server.addr(),
+        "POST",
+        "/v1/responses",
+        r#"{"input":"long"}"#,
+    )
+    .await;
+    let (status, _) = http(server.addr(), "POST", "/_mock/keep_bodies", "true").await;
+    assert_eq!(status, 200);
+    http(
+        server.addr(),
+        "POST",
+        "/v1/responses",
+        r#"{"input":"kept"}"#,
+    )
+    .await;
+    let requests = server.requests();
+    assert_eq!(requests[0].body, json!({"omitted_bytes": 16}));
+    assert_eq!(requests[1].body, json!({"input": "kept"}));
+    let (status, _) = http(server.addr(), "POST", "/_mock/keep_bodies", "3").await;
+    assert_eq!(status, 400);
+}
