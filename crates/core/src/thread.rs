@@ -17,6 +17,8 @@ pub enum TurnKind {
     Regular,
     Compact,
     Review,
+    /// The user's shell command (`thread/shellCommand`).
+    Shell,
 }
 
 impl TurnKind {
@@ -26,6 +28,7 @@ impl TurnKind {
             TurnKind::Regular => "regular",
             TurnKind::Compact => "compaction",
             TurnKind::Review => "review",
+            TurnKind::Shell => "shell command",
         }
     }
 }

@@ -288,6 +288,11 @@ table! {
         ConfigBatchWrite => "config/batchWrite" (ConfigBatchWriteParams) -> ConfigWriteResponse;
         ConfigRequirementsRead => "configRequirements/read" (NoParams) -> ConfigRequirementsReadResponse;
         ReviewStart => "review/start" (ReviewStartParams) -> ReviewStartResponse;
+        CommandExec => "command/exec" (CommandExecParams) -> CommandExecResponse;
+        CommandExecWrite => "command/exec/write" (CommandExecWriteParams) -> CommandExecWriteResponse;
+        CommandExecTerminate => "command/exec/terminate" (CommandExecTerminateParams) -> CommandExecTerminateResponse;
+        CommandExecResize => "command/exec/resize" (CommandExecResizeParams) -> CommandExecResizeResponse;
+        ThreadShellCommand => "thread/shellCommand" (ThreadShellCommandParams) -> ThreadShellCommandResponse;
     }
     client_notifications {
         Initialized => "initialized" (NoParams);
@@ -324,6 +329,8 @@ table! {
         McpServerStartupStatusUpdated => "mcpServer/startupStatus/updated" (McpServerStatusUpdatedNotification);
         FsChanged => "fs/changed" (FsChangedNotification);
         SkillsChanged => "skills/changed" (SkillsChangedNotification);
+        CommandExecOutputDelta => "command/exec/outputDelta" (CommandExecOutputDeltaNotification);
+        TerminalInteraction => "item/commandExecution/terminalInteraction" (TerminalInteractionNotification);
     }
     server_requests {
         CommandExecutionRequestApproval => "item/commandExecution/requestApproval" (CommandExecutionRequestApprovalParams) -> CommandExecutionRequestApprovalResponse;

@@ -50,6 +50,9 @@ pub async fn serve(
             }
         }
     }
+    // The client is gone: the commands it started die now (nobody else can address them), so
+    // the requests waiting on them answer and the wait below ends.
+    state.cx.runtime.release_connection(state.cx.client.origin);
     while state.tasks.join_next().await.is_some() {}
 }
 

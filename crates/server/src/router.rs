@@ -3,7 +3,8 @@
 //! - A notification about a thread goes to the thread's subscribers ([`Subscriptions`]);
 //!   `thread/status/changed` and `thread/closed` go to every client (a thread list shows every
 //!   thread's status), and `serverRequest/resolved` also to the client that started the turn.
-//!   A notification about no thread (account news) goes to every client.
+//!   A notification about no thread (account news) goes to every client, except those only
+//!   their origin can name (`command/exec` output), which go to that connection alone.
 //! - Fan-out never waits: each client has a bounded queue, and one that overflows is dropped
 //!   ([`ClientConnection::kick`]) instead of holding up the others.
 //! - A server request (an approval) goes to the client that started the turn. When that client
@@ -19,6 +20,7 @@ use codex_core::sink::BoxFuture;
 use codex_core::{ClientSink, Origin, PendingReply, Route};
 use codex_jsonrpc::{Frame, PendingRequest, RequestError};
 use codex_protocol::jsonrpc::RequestId;
+use codex_protocol::methods::{CommandExecOutputDelta, Notification};
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -27,6 +29,9 @@ use std::sync::{Arc, RwLock};
 const BROADCAST: [&str; 2] = ["thread/status/changed", "thread/closed"];
 /// Also sent to the client that started the turn, subscribed or not.
 const SERVER_REQUEST_RESOLVED: &str = "serverRequest/resolved";
+/// Notifications about something only their origin connection can name (a `command/exec`
+/// process id is chosen by, and scoped to, the connection that started it).
+const CONNECTION_SCOPED: &[&str] = &[CommandExecOutputDelta::NAME];
 
 /// Cheap to clone; every clone is the same router.
 #[derive(Clone, Default)]
@@ -128,6 +133,13 @@ impl ClientSink for Router {
         method: &'static str,
         frame: Frame,
     ) -> BoxFuture<'a, ()> {
+        if CONNECTION_SCOPED.contains(&method) {
+            let origin = route.origin.and_then(|o| self.connection(o));
+            if let Some(client) = origin.filter(|c| c.reachable()) {
+                client.deliver(method, &frame);
+            }
+            return Box::pin(async {});
+        }
         match route.thread_id.as_deref() {
             None => {
                 for client in self.reachable() {

@@ -1,5 +1,6 @@
 //! [`Runtime`], the facade the server calls: one method per protocol operation, grouped by
-//! area in the submodules (`threads`, `turns`, `models`, `account`, `review`). It owns the store access,
+//! area in the submodules (`threads`, `turns`, `models`, `account`, `review`, `command_exec`,
+//! `shell_command`). It owns the store access,
 //! the loaded threads, the model clients and the sink to clients, and hands a turn only the
 //! narrow [`TurnEnv`] it needs.
 //!
@@ -11,10 +12,13 @@
 //! a handler in the server's `handlers/<area>.rs` that registers it for its `Method`.
 
 mod account;
+mod command_exec;
+mod command_registries;
 mod leases;
 mod loading;
 mod models;
 mod review;
+mod shell_command;
 mod threads;
 mod turns;
 pub mod unload;
@@ -78,6 +82,8 @@ struct Inner {
     threads: LoadedThreads,
     /// Cancels every running turn at shutdown.
     shutdown: CancellationToken,
+    /// The `command/exec` processes of each connection.
+    commands: command_registries::CommandExecs,
     tasks: TaskTracker,
 }
 
@@ -104,6 +110,7 @@ impl Runtime {
                 sink: Sink::new(sink),
                 threads: LoadedThreads::default(),
                 shutdown: CancellationToken::new(),
+                commands: command_registries::CommandExecs::default(),
                 tasks: TaskTracker::new(),
             }),
         })
@@ -129,11 +136,22 @@ impl Runtime {
         }]
     }
 
-    /// Cancels running turns and waits (bounded) for them to record their end.
+    /// Cancels running turns, kills every process the runtime started (the model's sessions,
+    /// `command/exec`), and waits (bounded) for the turns to record their end.
     pub async fn shutdown(&self) {
         self.inner.shutdown.cancel();
+        self.kill_processes();
         self.inner.tasks.close();
         let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.inner.tasks.wait()).await;
+    }
+
+    fn kill_processes(&self) {
+        self.inner.commands.kill_all();
+        for id in self.inner.threads.ids() {
+            if let Some(thread) = self.inner.threads.get(&id) {
+                crate::tools::kill_thread_processes(&thread.tools);
+            }
+        }
     }
 
     /// The model client for a provider, created on first use and then shared.

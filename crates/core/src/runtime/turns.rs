@@ -129,6 +129,11 @@ impl Runtime {
         if active.closing {
             return Err(CoreError::InvalidRequest("no active turn to steer".into()));
         }
+        if active.kind == TurnKind::Shell {
+            return Err(CoreError::InvalidRequest(
+                "the active turn runs a shell command and cannot be steered".into(),
+            ));
+        }
         if active.kind != TurnKind::Regular {
             return Err(CoreError::InvalidRequest(format!(
                 "the active turn is a {} turn and cannot be steered",

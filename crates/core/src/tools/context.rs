@@ -7,10 +7,12 @@ use crate::clock::now_ms;
 use crate::settings::ThreadSettings;
 use crate::sink::Sink;
 use crate::status::StatusCell;
+use crate::store_access::StoreAccess;
 use codex_protocol::methods as m;
 use codex_protocol::v2::*;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[derive(Clone)]
 pub struct ToolCtx {
@@ -24,6 +26,11 @@ pub struct ToolCtx {
     pub settings: Arc<ThreadSettings>,
     pub tools: Arc<ThreadTools>,
     pub status: Arc<StatusCell>,
+    /// Where work that outlives its call (a terminal session ending later) records its
+    /// items; `None` for an ephemeral thread.
+    pub rollout: Option<StoreAccess>,
+    /// The runtime's tracker, for such work: a shutdown waits (bounded) for it.
+    pub tasks: TaskTracker,
 }
 
 /// An item completed by a call, waiting to be recorded into the turn.

@@ -17,9 +17,14 @@
 //!   [`ToolSet`] (an immutable snapshot; resolves `namespace` + `name` calls and flat
 //!   `<namespace>__<name>` names).
 //! - `run`: [`run_calls`], the calls of one response, in parallel where allowed.
-//! - Built-in tools: `shell` (`exec_command`, `shell_command`, `write_stdin`, with `command`
-//!   and `sessions`), `patch` (`apply_patch`, with `diff`), `plan` (`update_plan`), `image`
+//! - Built-in tools: `shell` (`exec_command`, `shell_command`, `write_stdin`: arguments and
+//!   approval), `shell_approval` (asking the client), `shell_exec` (running them), with `command` (argv, environment, policies),
+//!   `command_item` (the `commandExecution` item), `command_deltas` (output deltas),
+//!   `command_run` (a command run to its end) and `sessions` (terminal sessions that outlive
+//!   their call); `patch` (`apply_patch`, with `diff`), `plan` (`update_plan`), `image`
 //!   (`view_image`); `approval` asks the client; `spec` builds function specs.
+//! - For the runtime's own commands (`command/exec`, `thread/shellCommand`): [`command_env`],
+//!   [`command_policy`], [`shell_argv`], [`UserCommand`] and [`kill_thread_processes`].
 //!
 //! # Adding a tool
 //! Implement [`Tool`] and register it: built-ins in [`builtin_tools`]; tools that come and go
@@ -32,6 +37,9 @@
 mod approval;
 mod call;
 mod command;
+mod command_deltas;
+mod command_item;
+mod command_run;
 mod context;
 mod diff;
 mod image;
@@ -41,16 +49,24 @@ mod registry;
 mod run;
 mod sessions;
 mod shell;
+mod shell_approval;
+mod shell_exec;
 mod spec;
 mod thread_tools;
 mod tool;
+mod user_command;
 
 pub use call::{ToolCall, ToolError, ToolOutput, ToolPayload};
+pub use command::{
+    child_env as command_env, command_actions, exec_policy as command_policy, join_argv, shell_argv,
+};
 pub use context::{CallScope, Completed, ToolCtx};
 pub use registry::{ToolRegistry, ToolSet};
 pub use run::{run_calls, CallResult};
+pub use sessions::kill_thread_processes;
 pub use thread_tools::ThreadTools;
 pub use tool::{Family, Tool, ToolFuture, ToolNeeds};
+pub use user_command::{UserCommand, UserCommandEnd};
 
 use std::sync::Arc;
 

@@ -50,15 +50,15 @@ pub fn props(pairs: &[(&str, Value)]) -> serde_json::Map<String, Value> {
 pub fn exec_command() -> Value {
     function(
         "exec_command",
-        "Run a shell command and return its output. If it is still running after yield_time_ms, it keeps running in the background and the result carries a session ID to poll with write_stdin. Commands run with stdin closed.",
+        "Run a shell command. Returns its output and exit code, or, if it is still running after yield_time_ms, the output so far and a session ID: the process keeps running, and write_stdin polls it (or, with tty, types into it).",
         props(&[
             ("cmd", json!({"type": "string", "description": "The shell script to run."})),
             ("workdir", json!({"type": "string", "description": "Directory to run in; relative paths resolve against the turn's working directory (the default)."})),
             ("shell", json!({"type": "string", "description": "Shell binary to use (default bash)."})),
             ("login", json!({"type": "boolean", "description": "Run the shell as a login shell (-lc instead of -c). Defaults to true."})),
-            ("tty", json!({"type": "boolean", "description": "Ignored: commands always run without a terminal."})),
+            ("tty", json!({"type": "boolean", "description": "Run on a pseudo-terminal so the session takes input through write_stdin (REPLs, prompts, debuggers); input is echoed and lines end in \\r\\n. Default false: plain pipes, stdin closed."})),
             ("yield_time_ms", json!({"type": "number", "description": "How long to wait for the command before returning (250-30000, default 10000)."})),
-            ("max_output_tokens", json!({"type": "number", "description": "Budget for the returned output; the middle of longer output is cut."})),
+            ("max_output_tokens", json!({"type": "number", "description": "Budget for the returned output (default 10000); the middle of longer output is cut."})),
         ]),
         &["cmd"],
         true,
@@ -68,12 +68,12 @@ pub fn exec_command() -> Value {
 pub fn write_stdin() -> Value {
     function(
         "write_stdin",
-        "Poll a command started by exec_command that is still running: returns its new output, and its exit code once it has exited. Sessions have no stdin, so chars must be empty.",
+        "Send characters to a session that exec_command left running and return the output it printed since the last call, with its exit code once it has exited. Empty chars only polls. Only sessions started with tty=true take input.",
         props(&[
             ("session_id", json!({"type": "number", "description": "The session ID exec_command returned."})),
-            ("chars", json!({"type": "string", "description": "Must be empty (stdin is closed); kept for compatibility."})),
-            ("yield_time_ms", json!({"type": "number", "description": "How long to wait for the process to finish (at least 5000)."})),
-            ("max_output_tokens", json!({"type": "number", "description": "Budget for the returned output."})),
+            ("chars", json!({"type": "string", "description": "Text to type into the terminal (include \\n to submit a line); empty to poll."})),
+            ("yield_time_ms", json!({"type": "number", "description": "How long to wait for output: after a write 250-30000 ms (default 250); an empty poll waits 5000-300000 ms unless the process exits first."})),
+            ("max_output_tokens", json!({"type": "number", "description": "Budget for the returned output (default 10000)."})),
         ]),
         &["session_id"],
         false,

@@ -7,7 +7,6 @@ use super::diff::TurnDiff;
 use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Approvals the user gave "for the session".
@@ -20,7 +19,6 @@ pub struct SessionApprovals {
 }
 
 pub struct ThreadTools {
-    next_process_id: AtomicI32,
     pub approvals: Mutex<SessionApprovals>,
     pub diff: Mutex<TurnDiff>,
     resources: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
@@ -29,7 +27,6 @@ pub struct ThreadTools {
 impl Default for ThreadTools {
     fn default() -> Self {
         ThreadTools {
-            next_process_id: AtomicI32::new(1000),
             approvals: Mutex::new(SessionApprovals::default()),
             diff: Mutex::new(TurnDiff::default()),
             resources: Mutex::new(HashMap::new()),
@@ -38,11 +35,6 @@ impl Default for ThreadTools {
 }
 
 impl ThreadTools {
-    /// A fresh process id (also the session id when the process outlives its call).
-    pub fn next_process_id(&self) -> i32 {
-        self.next_process_id.fetch_add(1, Ordering::Relaxed)
-    }
-
     /// The thread's instance of `T`, created on first use. A tool keeps what must survive
     /// between its calls here (sessions, connections); it lives as long as the thread.
     pub fn resource<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {

@@ -11,6 +11,7 @@
 //! - `compact`: compaction, as its own turn or inline when usage crosses the limit.
 //! - `finish`: the end of a turn.
 //! - `review`: a review turn (the reviewer's requests and the hand-over to the thread).
+//! - `user_shell`: a turn that runs the user's shell command (`thread/shellCommand`).
 //! - this module: [`TurnLaunch`] and the loop.
 
 mod compact;
@@ -21,6 +22,7 @@ mod outcome;
 mod recorder;
 mod review;
 mod stream;
+mod user_shell;
 
 pub use env::TurnEnv;
 
@@ -53,6 +55,8 @@ pub enum TurnRequest {
     Compact,
     /// A code review (`review/start`), its target already resolved.
     Review(crate::review::ReviewPlan),
+    /// The user's shell command (`thread/shellCommand`), without a model request.
+    Shell(crate::tools::UserCommand),
 }
 
 /// A turn ready to run: the runtime prepares it under the thread's lock, answers the request,
@@ -132,6 +136,9 @@ impl TurnLaunch {
                         Err(stop) => stop.into(),
                     },
                     TurnRequest::Review(plan) => turn.review(plan).await,
+                    TurnRequest::Shell(command) => {
+                        user_shell::run(turn.rec, command, &cancel).await
+                    }
                 }
             }
         };
@@ -238,6 +245,8 @@ impl TurnRun<'_> {
             settings: self.settings.clone(),
             tools: self.thread.tools.clone(),
             status: self.thread.status.clone(),
+            rollout: (!self.thread.ephemeral).then(|| self.env.store.clone()),
+            tasks: self.env.tasks.clone(),
         }
     }
 

@@ -18,6 +18,7 @@ macro_rules! same_shape {
 
 mod account;
 mod approval;
+mod command_exec;
 mod common;
 mod config;
 mod dynamic_tools;
@@ -36,6 +37,7 @@ mod turn;
 
 pub use account::*;
 pub use approval::*;
+pub use command_exec::*;
 pub use common::*;
 pub use config::*;
 pub use dynamic_tools::*;

@@ -9,6 +9,7 @@
 //! that module's `register`.
 
 mod account;
+mod command;
 mod initialize;
 mod models;
 mod review;
@@ -28,6 +29,7 @@ pub fn table() -> HandlerTable {
     account::register(&mut table);
     review::register(&mut table);
     subscriptions::register(&mut table);
+    command::register(&mut table);
     table
 }
 

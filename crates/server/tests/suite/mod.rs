@@ -1,11 +1,15 @@
 //! Test modules, one per area of the protocol.
 
 mod clients;
+mod command_exec;
 pub mod harness;
 mod list_scale;
 mod models;
+pub mod procs;
 mod review;
 mod review_fixes;
+mod sessions;
+mod shell_command;
 pub mod sockets;
 mod store;
 mod store_sharing;

@@ -48,6 +48,11 @@ CONFIG_VALUE_WRITE: Final = "config/value/write"
 CONFIG_BATCH_WRITE: Final = "config/batchWrite"
 CONFIG_REQUIREMENTS_READ: Final = "configRequirements/read"
 REVIEW_START: Final = "review/start"
+COMMAND_EXEC: Final = "command/exec"
+COMMAND_EXEC_WRITE: Final = "command/exec/write"
+COMMAND_EXEC_TERMINATE: Final = "command/exec/terminate"
+COMMAND_EXEC_RESIZE: Final = "command/exec/resize"
+THREAD_SHELL_COMMAND: Final = "thread/shellCommand"
 
 # Client -> server notifications
 INITIALIZED: Final = "initialized"
@@ -84,6 +89,8 @@ ACCOUNT_LOGIN_COMPLETED: Final = "account/login/completed"
 MCP_SERVER_STARTUP_STATUS_UPDATED: Final = "mcpServer/startupStatus/updated"
 FS_CHANGED: Final = "fs/changed"
 SKILLS_CHANGED: Final = "skills/changed"
+COMMAND_EXEC_OUTPUT_DELTA: Final = "command/exec/outputDelta"
+ITEM_COMMAND_EXECUTION_TERMINAL_INTERACTION: Final = "item/commandExecution/terminalInteraction"
 
 # Server -> client requests
 ITEM_COMMAND_EXECUTION_REQUEST_APPROVAL: Final = "item/commandExecution/requestApproval"

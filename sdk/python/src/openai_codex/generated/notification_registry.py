@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from .v2_all import AccountLoginCompletedNotification
 from .v2_all import AccountUpdatedNotification
 from .v2_all import AgentMessageDeltaNotification
+from .v2_all import CommandExecOutputDeltaNotification
 from .v2_all import CommandExecutionOutputDeltaNotification
 from .v2_all import ConfigWarningNotification
 from .v2_all import DeprecationNoticeNotification
@@ -28,6 +29,7 @@ from .v2_all import ReasoningSummaryTextDeltaNotification
 from .v2_all import ReasoningTextDeltaNotification
 from .v2_all import ServerRequestResolvedNotification
 from .v2_all import SkillsChangedNotification
+from .v2_all import TerminalInteractionNotification
 from .v2_all import ThreadArchivedNotification
 from .v2_all import ThreadClosedNotification
 from .v2_all import ThreadNameUpdatedNotification
@@ -44,12 +46,14 @@ from .v2_all import WarningNotification
 NOTIFICATION_MODELS: dict[str, type[BaseModel]] = {
     "account/login/completed": AccountLoginCompletedNotification,
     "account/updated": AccountUpdatedNotification,
+    "command/exec/outputDelta": CommandExecOutputDeltaNotification,
     "configWarning": ConfigWarningNotification,
     "deprecationNotice": DeprecationNoticeNotification,
     "error": ErrorNotification,
     "fs/changed": FsChangedNotification,
     "item/agentMessage/delta": AgentMessageDeltaNotification,
     "item/commandExecution/outputDelta": CommandExecutionOutputDeltaNotification,
+    "item/commandExecution/terminalInteraction": TerminalInteractionNotification,
     "item/completed": ItemCompletedNotification,
     "item/fileChange/outputDelta": FileChangeOutputDeltaNotification,
     "item/fileChange/patchUpdated": FileChangePatchUpdatedNotification,
@@ -79,6 +83,7 @@ KnownNotificationPayload: TypeAlias = (
     AccountLoginCompletedNotification |
     AccountUpdatedNotification |
     AgentMessageDeltaNotification |
+    CommandExecOutputDeltaNotification |
     CommandExecutionOutputDeltaNotification |
     ConfigWarningNotification |
     DeprecationNoticeNotification |
@@ -95,6 +100,7 @@ KnownNotificationPayload: TypeAlias = (
     ReasoningTextDeltaNotification |
     ServerRequestResolvedNotification |
     SkillsChangedNotification |
+    TerminalInteractionNotification |
     ThreadArchivedNotification |
     ThreadClosedNotification |
     ThreadNameUpdatedNotification |

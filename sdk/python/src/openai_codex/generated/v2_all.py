@@ -177,6 +177,86 @@ class CommandAction(
     ]
 
 
+class CommandExecOutputStream(str, Enum):
+    stdout = "stdout"
+    stderr = "stderr"
+
+
+class CommandExecResizeResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class CommandExecResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    exit_code: Annotated[
+        int,
+        Field(
+            alias="exitCode",
+            description="124 after a timeout, 137 after `command/exec/terminate`.",
+        ),
+    ]
+    stderr: Annotated[str, Field(description="Empty when stderr was streamed.")]
+    stdout: Annotated[str, Field(description="Empty when stdout was streamed.")]
+
+
+class CommandExecTerminalSize(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cols: Annotated[int, Field(description="Terminal width in character cells.", ge=0)]
+    rows: Annotated[int, Field(description="Terminal height in character cells.", ge=0)]
+
+
+class CommandExecTerminateParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    process_id: Annotated[str, Field(alias="processId")]
+
+
+class CommandExecTerminateResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class CommandExecWriteParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    close_stdin: Annotated[
+        bool | None,
+        Field(
+            alias="closeStdin",
+            description="Close stdin after writing (on a terminal: type end-of-file).",
+        ),
+    ] = None
+    delta_base64: Annotated[
+        str | None,
+        Field(
+            alias="deltaBase64", description="Bytes to write to stdin, base64-encoded."
+        ),
+    ] = None
+    process_id: Annotated[str, Field(alias="processId")]
+
+
+class CommandExecWriteResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
 class CommandExecutionApprovalDecision(RootModel[ApprovalDecision | dict[str, Any]]):
     root: Annotated[
         ApprovalDecision | dict[str, Any],
@@ -1524,6 +1604,18 @@ class SortDirection(str, Enum):
     desc = "desc"
 
 
+class TerminalInteractionNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    item_id: Annotated[str, Field(alias="itemId")]
+    process_id: Annotated[str, Field(alias="processId")]
+    stdin: str
+    thread_id: Annotated[str, Field(alias="threadId")]
+    turn_id: Annotated[str, Field(alias="turnId")]
+
+
 class TextElement(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1765,6 +1857,34 @@ class ThreadSetNameParams(BaseModel):
 
 
 class ThreadSetNameResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class ThreadShellCommandParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    command: Annotated[
+        str,
+        Field(
+            description="A shell script, run by the user's shell without a sandbox (the user typed it)."
+        ),
+    ]
+    thread_id: Annotated[str, Field(alias="threadId")]
+    timeout_ms: Annotated[
+        int | None,
+        Field(
+            alias="timeoutMs",
+            description="Kill it after this long; default one hour. Zero times out at once.",
+        ),
+    ] = None
+
+
+class ThreadShellCommandResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -2092,6 +2212,110 @@ class CodexErrorInfo(RootModel[CodexErrorKind | dict[str, Any]]):
         CodexErrorKind | dict[str, Any],
         Field(description="A machine-readable classification of a turn failure."),
     ]
+
+
+class CommandExecOutputDeltaNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cap_reached: Annotated[
+        bool,
+        Field(
+            alias="capReached",
+            description="This stream reached `outputBytesCap` with this chunk; nothing more comes from it.",
+        ),
+    ]
+    delta_base64: Annotated[str, Field(alias="deltaBase64")]
+    process_id: Annotated[str, Field(alias="processId")]
+    stream: Annotated[
+        CommandExecOutputStream,
+        Field(description="A terminal sends everything as `stdout`."),
+    ]
+
+
+class CommandExecParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    command: Annotated[
+        list[str],
+        Field(description="Program and arguments; an empty list is rejected."),
+    ]
+    cwd: Annotated[
+        str | None, Field(description="Working directory; defaults to the server's.")
+    ] = None
+    disable_output_cap: Annotated[bool | None, Field(alias="disableOutputCap")] = None
+    disable_timeout: Annotated[bool | None, Field(alias="disableTimeout")] = None
+    env: Annotated[
+        dict[str, Any] | None,
+        Field(
+            description="Overrides of the server-computed environment; `null` unsets a variable."
+        ),
+    ] = None
+    output_bytes_cap: Annotated[
+        int | None,
+        Field(
+            alias="outputBytesCap",
+            description="Bytes captured per stream; default 1 MiB. Not with `disableOutputCap`.",
+            ge=0,
+        ),
+    ] = None
+    process_id: Annotated[
+        str | None,
+        Field(
+            alias="processId",
+            description="Client-chosen id, required for `tty`, streaming and the follow-up methods.",
+        ),
+    ] = None
+    sandbox_policy: Annotated[
+        SandboxPolicy | None,
+        Field(
+            alias="sandboxPolicy",
+            description="The sandbox to run in; defaults to the configured one.",
+        ),
+    ] = None
+    size: Annotated[
+        CommandExecTerminalSize | None,
+        Field(description="Initial terminal size; only with `tty`."),
+    ] = None
+    stream_stdin: Annotated[
+        bool | None,
+        Field(
+            alias="streamStdin",
+            description="Accept `command/exec/write` for this command.",
+        ),
+    ] = None
+    stream_stdout_stderr: Annotated[
+        bool | None,
+        Field(
+            alias="streamStdoutStderr",
+            description="Send output as `command/exec/outputDelta` (then not repeated in the response).",
+        ),
+    ] = None
+    timeout_ms: Annotated[
+        int | None,
+        Field(
+            alias="timeoutMs",
+            description="Kill the command after this long (exit code 124); default 10 s. Not with `disableTimeout`.",
+        ),
+    ] = None
+    tty: Annotated[
+        bool | None,
+        Field(
+            description="Run on a pseudo-terminal (implies `streamStdin` and `streamStdoutStderr`)."
+        ),
+    ] = None
+
+
+class CommandExecResizeParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    process_id: Annotated[str, Field(alias="processId")]
+    size: CommandExecTerminalSize
 
 
 class Config(BaseModel):
