@@ -10,7 +10,7 @@
 //!   request.
 //! - `dispatch`: the typed handler table and [`dispatch::Responder`].
 //! - `handlers`: one handler per method, by area (`threads`, `turns`, `models`, `account`,
-//!   `initialize`). Add a method there.
+//!   `mcp`, `initialize`). Add a method there.
 //! - `rpc_error`: core errors to JSON-RPC errors.
 //!
 //! A second connection (a unix socket, a WebSocket) attaches with [`AppServer::serve`] on its

@@ -11,7 +11,9 @@
 //! a handler in the server's `handlers/<area>.rs` that registers it for its `Method`.
 
 mod account;
+mod client_tools;
 mod loading;
+mod mcp;
 mod models;
 mod threads;
 mod turns;
@@ -76,6 +78,8 @@ struct Inner {
     /// Cancels every running turn at shutdown.
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    /// MCP servers and client-tool settings (replaced by `config/mcpServer/reload`).
+    tools_config: mcp::ToolsConfig,
 }
 
 impl Runtime {
@@ -90,6 +94,7 @@ impl Runtime {
         options: RuntimeOptions,
     ) -> Result<Runtime, CoreError> {
         let base = Arc::new(config.settings(&toml::Table::new())?);
+        let tools_config = mcp::ToolsConfig::new(&config.raw)?;
         let store = StoreAccess::open_in_background(config.codex_home.clone());
         Ok(Runtime {
             inner: Arc::new(Inner {
@@ -102,6 +107,7 @@ impl Runtime {
                 threads: LoadedThreads::default(),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
+                tools_config,
             }),
         })
     }
@@ -131,6 +137,7 @@ impl Runtime {
         self.inner.shutdown.cancel();
         self.inner.tasks.close();
         let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.inner.tasks.wait()).await;
+        self.shutdown_mcp();
     }
 
     /// The model client for a provider, created on first use and then shared.

@@ -20,6 +20,9 @@
 //! - Built-in tools: `shell` (`exec_command`, `shell_command`, `write_stdin`, with `command`
 //!   and `sessions`), `patch` (`apply_patch`, with `diff`), `plan` (`update_plan`), `image`
 //!   (`view_image`); `approval` asks the client; `spec` builds function specs.
+//! - Tools from outside: `dynamic` (client-defined tools, run by the client through
+//!   `item/tool/call`), `mcp` (the tools of MCP servers) and `mcp_state` (a thread's MCP
+//!   servers, and [`before_model_request`], which registers the ready servers' tools).
 //!
 //! # Adding a tool
 //! Implement [`Tool`] and register it: built-ins in [`builtin_tools`]; tools that come and go
@@ -34,7 +37,10 @@ mod call;
 mod command;
 mod context;
 mod diff;
+pub(crate) mod dynamic;
 mod image;
+mod mcp;
+mod mcp_state;
 mod patch;
 mod plan;
 mod registry;
@@ -47,6 +53,8 @@ mod tool;
 
 pub use call::{ToolCall, ToolError, ToolOutput, ToolPayload};
 pub use context::{CallScope, Completed, ToolCtx};
+pub use mcp_state::before_model_request;
+pub(crate) use mcp_state::{ElicitationRoute, ThreadMcp};
 pub use registry::{ToolRegistry, ToolSet};
 pub use run::{run_calls, CallResult};
 pub use thread_tools::ThreadTools;
