@@ -16,6 +16,7 @@ mod loading;
 mod mcp;
 mod models;
 mod threads;
+mod tools_config;
 mod turns;
 
 use crate::config::{Config, Settings};
@@ -79,7 +80,7 @@ struct Inner {
     shutdown: CancellationToken,
     tasks: TaskTracker,
     /// MCP servers and client-tool settings (replaced by `config/mcpServer/reload`).
-    tools_config: mcp::ToolsConfig,
+    tools_config: tools_config::ToolsConfig,
 }
 
 impl Runtime {
@@ -94,7 +95,7 @@ impl Runtime {
         options: RuntimeOptions,
     ) -> Result<Runtime, CoreError> {
         let base = Arc::new(config.settings(&toml::Table::new())?);
-        let tools_config = mcp::ToolsConfig::new(&config.raw)?;
+        let tools_config = tools_config::ToolsConfig::new(&config.raw)?;
         let store = StoreAccess::open_in_background(config.codex_home.clone());
         Ok(Runtime {
             inner: Arc::new(Inner {
