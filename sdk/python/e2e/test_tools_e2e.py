@@ -1,18 +1,15 @@
-"""Python function tools and per-thread MCP servers end to end: a real app-server binary
-($CODEX_BIN), the mock model asking for the tool, our SDK (or the MCP server) running it
-and the answer reaching the model.
+"""Python function tools end to end: a real app-server binary ($CODEX_BIN), the mock
+model asking for the tool, our SDK running it and the answer reaching the model.
 
-Not part of the unit run (`tests/`): these need a real binary and the MCP test servers
-(`scripts/install-mcp-test-servers`). `scripts/test` runs them against our binary,
-`scripts/conformance` against the official 0.163 one:
-`CODEX_BIN=target/debug/codex python -m pytest -c pyproject.toml e2e`.
+Not part of the unit run (`tests/`): they need a real binary. `scripts/test` runs them
+against ours, `scripts/conformance` against the official 0.163 one:
+`CODEX_BIN=target/debug/codex python -m pytest -c pyproject.toml e2e/test_tools_e2e.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +18,6 @@ from app_server_harness import AppServerHarness, ev_completed, ev_created, ev_fu
 from scenario_support import KINDS, aw, client
 
 from openai_codex.types import DynamicToolCallThreadItem
-
-_REPO = Path(__file__).resolve().parents[3]
 
 
 def get_weather(city: str, unit: str = "c") -> str:
@@ -94,32 +89,3 @@ def test_function_tool_exception_is_a_failed_call(kind: str, tmp_path: Path) -> 
     assert "ZeroDivisionError" in json.dumps(_tool_output(requests[1])["output"])
     [item] = _tool_items(result)
     assert (item.success, item.status.value) == (False, "failed")
-
-
-def _everything_server() -> str:
-    """`@modelcontextprotocol/server-everything`, as scripts/install-mcp-test-servers puts it."""
-    servers = Path(os.environ.get("CODEX_MCP_TEST_SERVERS") or _REPO / "target" / "mcp-servers")
-    binary = servers / "npm" / "node_modules" / ".bin" / "mcp-server-everything"
-    assert binary.exists(), f"{binary} is missing: run scripts/install-mcp-test-servers"
-    return str(binary)
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_mcp_server_passed_per_thread(kind: str, tmp_path: Path) -> None:
-    async def scenario() -> tuple[Any, list[Any]]:
-        with AppServerHarness(tmp_path) as harness:
-            call = ev_function_call("call_mcp", "echo", {"message": "hi from python"})
-            call["item"]["namespace"] = "mcp__everything"
-            harness.responses.enqueue_sse([ev_created("call"), call, ev_completed("call")])
-            harness.responses.enqueue_assistant_message("Done.", response_id="answer")
-            server = {"command": _everything_server(), "startup_timeout_sec": 60}
-            async with client(kind, harness.app_server_config()) as codex:
-                thread = await aw(codex.thread_start(config={"mcp_servers.everything": server}))
-                result = await aw(thread.run("Echo something."))
-            return result, harness.responses.requests
-
-    result, requests = asyncio.run(scenario())
-    assert "Echo: hi from python" in json.dumps(_tool_output(requests[1])["output"])
-    items = [item.root for item in result.items]
-    [item] = [item for item in items if getattr(item, "type", None) == "mcpToolCall"]
-    assert (item.server, item.tool, item.status.value) == ("everything", "echo", "completed")
