@@ -19,6 +19,8 @@ pub struct Rebuilt {
     pub developer_instructions: Option<String>,
     /// The last `turn_context` payload: the settings the thread last ran with.
     pub last_turn_context: Option<Value>,
+    /// `session_meta.dynamic_tools`: the client-defined tools the thread was started with.
+    pub dynamic_tools: Option<Value>,
 }
 
 /// Prefixes of messages the runtime injects as context; they are rebuilt per request, so they
@@ -85,6 +87,7 @@ pub fn rebuild(lines: &[RolloutLine]) -> Rebuilt {
                 if let Some(text) = p["base_instructions"]["text"].as_str() {
                     out.base_instructions = Some(text.to_string());
                 }
+                out.dynamic_tools = p.get("dynamic_tools").filter(|t| !t.is_null()).cloned();
             }
             "event_msg" => {
                 if let Some(item) = legacy_item(p, line.ordinal) {

@@ -13,6 +13,9 @@ pub struct ClientIdentity {
     /// `<name>/<version> (<os> <os version>; <arch>) <terminal> (<name>; <client version>)`,
     /// computed once per client.
     pub user_agent: String,
+    /// Whether the client's `initialize` set `capabilities.experimentalApi`: only then may it
+    /// use experimental fields such as `thread/start.dynamicTools`.
+    pub experimental_api: bool,
 }
 
 impl ClientIdentity {
@@ -21,7 +24,14 @@ impl ClientIdentity {
             name: name.to_string(),
             version: version.to_string(),
             user_agent: user_agent(name, version),
+            experimental_api: false,
         }
+    }
+
+    /// The same client, having opted in (or not) to the experimental API.
+    pub fn with_experimental_api(mut self, enabled: bool) -> ClientIdentity {
+        self.experimental_api = enabled;
+        self
     }
 }
 

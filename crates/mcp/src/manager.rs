@@ -178,7 +178,9 @@ impl McpManager {
         });
         futures_util::future::join_all(waits).await;
         for slot in &slots {
-            if let SlotState::Ready(live) = slot.state.borrow().clone() {
+            // Not `if let` on the borrow itself: its guard would live across the await, which
+            // makes this future unusable from a spawned task.
+            if let SlotState::Ready(live) = slot.state() {
                 live.refresh_tools().await;
             }
         }

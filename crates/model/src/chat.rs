@@ -57,6 +57,9 @@ fn push_tool_call(messages: &mut Vec<Value>, call: Value) {
 /// Converts a Responses body (`model`, `instructions`, `input`, `tools`, ...) to a Chat
 /// Completions streaming body. Reasoning items and non-function tools have no Chat equivalent
 /// and are dropped; freeform tool calls in history become function calls `{"input": ...}`.
+/// Chat has no namespaces: the functions of a `namespace` tool become functions named
+/// `<namespace>__<name>` (the flat spelling the runtime resolves), and so do namespaced calls
+/// in history.
 pub fn to_chat_body(body: &Value) -> Value {
     let mut messages = Vec::new();
     if let Some(instructions) = body
@@ -77,6 +80,14 @@ pub fn to_chat_body(body: &Value) -> Value {
             .and_then(Value::as_str)
             .unwrap_or_default();
         let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
+        let flat;
+        let name = match item.get("namespace").and_then(Value::as_str) {
+            Some(namespace) => {
+                flat = format!("{namespace}__{name}");
+                flat.as_str()
+            }
+            None => name,
+        };
         match item.get("type").and_then(Value::as_str) {
             Some("message") => {
                 let role = match item.get("role").and_then(Value::as_str) {
@@ -130,22 +141,43 @@ pub fn to_chat_body(body: &Value) -> Value {
             _ => {}
         }
     }
-    let tools: Vec<Value> = body
+    let function = |t: &Value, prefix: Option<&str>| {
+        let mut function = Map::new();
+        for key in ["name", "description", "parameters", "strict"] {
+            if let Some(v) = t.get(key) {
+                function.insert(key.to_string(), v.clone());
+            }
+        }
+        if let (Some(prefix), Some(name)) = (prefix, t.get("name").and_then(Value::as_str)) {
+            function.insert("name".into(), json!(format!("{prefix}__{name}")));
+        }
+        json!({"type": "function", "function": function})
+    };
+    let mut tools: Vec<Value> = Vec::new();
+    for t in body
         .get("tools")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|t| t.get("type").and_then(Value::as_str) == Some("function"))
-        .map(|t| {
-            let mut function = Map::new();
-            for key in ["name", "description", "parameters", "strict"] {
-                if let Some(v) = t.get(key) {
-                    function.insert(key.to_string(), v.clone());
-                }
+    {
+        match t.get("type").and_then(Value::as_str) {
+            Some("function") => tools.push(function(t, None)),
+            Some("namespace") => {
+                let prefix = t.get("name").and_then(Value::as_str);
+                let inner = t
+                    .get("tools")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten();
+                tools.extend(
+                    inner
+                        .filter(|f| f.get("type").and_then(Value::as_str) == Some("function"))
+                        .map(|f| function(f, prefix)),
+                );
             }
-            json!({"type": "function", "function": function})
-        })
-        .collect();
+            _ => {}
+        }
+    }
     let mut out = json!({
         "model": body.get("model").cloned().unwrap_or(Value::Null),
         "messages": messages,
@@ -357,6 +389,30 @@ mod tests {
         assert_eq!(chat["tools"].as_array().unwrap().len(), 1);
         assert_eq!(chat["tools"][0]["function"]["name"], "shell");
         assert_eq!(chat["stream"], true);
+    }
+
+    #[test]
+    fn namespaces_become_flat_function_names() {
+        let body = json!({
+            "model": "m",
+            "input": [
+                {"type": "function_call", "call_id": "c1", "namespace": "mcp__fs", "name": "read_file", "arguments": "{}"},
+                {"type": "function_call_output", "call_id": "c1", "output": "x"}
+            ],
+            "tools": [{"type": "namespace", "name": "mcp__fs", "description": "Files.", "tools": [
+                {"type": "function", "name": "read_file", "description": "Read.", "strict": false, "parameters": {"type": "object"}}
+            ]}]
+        });
+        let chat = to_chat_body(&body);
+        assert_eq!(
+            chat["tools"],
+            json!([{"type": "function", "function": {"name": "mcp__fs__read_file", "description": "Read.",
+                    "parameters": {"type": "object"}, "strict": false}}])
+        );
+        assert_eq!(
+            chat["messages"][0]["tool_calls"][0]["function"]["name"],
+            "mcp__fs__read_file"
+        );
     }
 
     fn data(value: Value) -> SseFrame {

@@ -15,7 +15,7 @@
 //!   [`listen::serve_listeners`], which runs them until stdin ends or a signal.
 //! - `dispatch`: the typed handler table and [`dispatch::Responder`].
 //! - `handlers`: one handler per method, by area (`threads`, `turns`, `models`, `account`,
-//!   `initialize`, `review`, `subscriptions`, `command`). Add a method there.
+//!   `initialize`, `review`, `subscriptions`, `command`, `mcp`). Add a method there.
 //! - `rpc_error`: core errors to JSON-RPC errors.
 //!
 //! A second connection (a unix socket, a WebSocket) attaches with [`AppServer::serve`] on its

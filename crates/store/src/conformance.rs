@@ -24,6 +24,7 @@ pub fn new_thread(id: &str, created_at: i64) -> NewThread {
         model_provider: "openai".to_string(),
         model: Some("gpt-test".to_string()),
         base_instructions: None,
+        dynamic_tools: None,
         forked_from_id: None,
         created_at: Utc
             .timestamp_opt(created_at, 0)

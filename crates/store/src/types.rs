@@ -18,6 +18,9 @@ pub struct NewThread {
     pub model_provider: String,
     pub model: Option<String>,
     pub base_instructions: Option<String>,
+    /// Client-defined tools (`session_meta.dynamic_tools`, the official spelling), as the
+    /// client gave them; a thread reloaded from disk offers them again.
+    pub dynamic_tools: Option<Value>,
     pub forked_from_id: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

@@ -44,6 +44,9 @@ pub fn session_meta_payload(new: &NewThread) -> Value {
     if let Some(text) = &new.base_instructions {
         meta.insert("base_instructions".into(), json!({ "text": text }));
     }
+    if let Some(tools) = &new.dynamic_tools {
+        meta.insert("dynamic_tools".into(), tools.clone());
+    }
     Value::Object(meta)
 }
 

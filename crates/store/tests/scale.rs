@@ -91,6 +91,7 @@ fn scale_100k_threads() {
             model_provider: "p".into(),
             model: None,
             base_instructions: None,
+            dynamic_tools: None,
             forked_from_id: None,
             created_at: chrono::Utc::now(),
         };

@@ -1,10 +1,9 @@
 """Python function tools end to end: a real app-server binary ($CODEX_BIN), the mock
 model asking for the tool, our SDK running it and the answer reaching the model.
 
-Not part of the default run (`tests/`): the runtime must support client-defined tools
-(`thread/start.dynamicTools`). `scripts/conformance` runs this file against the official
-0.163 binary; run it against ours with
-`CODEX_BIN=target/debug/codex python -m pytest -c pyproject.toml e2e` once ours has them.
+Not part of the unit run (`tests/`): they need a real binary. `scripts/test` runs them
+against ours, `scripts/conformance` against the official 0.163 one:
+`CODEX_BIN=target/debug/codex python -m pytest -c pyproject.toml e2e/test_tools_e2e.py`.
 """
 
 from __future__ import annotations

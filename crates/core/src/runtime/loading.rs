@@ -22,6 +22,8 @@ impl Runtime {
         settings.provider_id = loaded.record.model_provider.clone();
         apply_stored_settings(&mut settings, &rebuilt, &loaded.record);
         let project_docs = crate::prompt::project_docs(&settings.cwd, base.project_doc_max_bytes);
+        let tools_config = self.inner.tools_config.resolve(&toml::Table::new())?;
+        let policy = settings.approval_policy.clone();
         let thread = LoadedThread::new(loaded.record, settings, false);
         {
             let mut st = thread.state.lock().await;
@@ -29,8 +31,19 @@ impl Runtime {
             st.usage = rebuilt.usage.unwrap_or_default();
             st.project_docs = project_docs;
         }
-        // Another request may have loaded it meanwhile; the first one in the table wins.
-        Ok(self.inner.threads.insert_or_get(thread))
+        // The client-defined tools it was started with outlive restarts.
+        if let Some(recorded) = &rebuilt.dynamic_tools {
+            let specs = super::client_tools::from_rollout(id, recorded);
+            super::client_tools::register(&thread, specs, tools_config.dynamic_timeout);
+        }
+        // Another request may have loaded it meanwhile; the first one in the table wins, and
+        // only that one starts MCP servers.
+        let loaded = self.inner.threads.insert_or_get(thread.clone());
+        if Arc::ptr_eq(&loaded, &thread) {
+            self.attach_mcp(&thread, tools_config.mcp, toml::Table::new(), policy);
+            self.start_mcp(id);
+        }
+        Ok(loaded)
     }
 
     /// Re-reads a loaded thread into `st` (its state, locked by the caller): the history the

@@ -12,14 +12,17 @@
 //! a handler in the server's `handlers/<area>.rs` that registers it for its `Method`.
 
 mod account;
+mod client_tools;
 mod command_exec;
 mod command_registries;
 mod leases;
 mod loading;
+mod mcp;
 mod models;
 mod review;
 mod shell_command;
 mod threads;
+mod tools_config;
 mod turns;
 pub mod unload;
 
@@ -85,6 +88,8 @@ struct Inner {
     /// The `command/exec` processes of each connection.
     commands: command_registries::CommandExecs,
     tasks: TaskTracker,
+    /// MCP servers and client-tool settings (replaced by `config/mcpServer/reload`).
+    tools_config: tools_config::ToolsConfig,
 }
 
 impl Runtime {
@@ -99,6 +104,7 @@ impl Runtime {
         options: RuntimeOptions,
     ) -> Result<Runtime, CoreError> {
         let base = Arc::new(config.settings(&toml::Table::new())?);
+        let tools_config = tools_config::ToolsConfig::new(&config.raw)?;
         let store = StoreAccess::open(&base.thread_store, &config.codex_home)?;
         Ok(Runtime {
             inner: Arc::new(Inner {
@@ -112,6 +118,7 @@ impl Runtime {
                 shutdown: CancellationToken::new(),
                 commands: command_registries::CommandExecs::default(),
                 tasks: TaskTracker::new(),
+                tools_config,
             }),
         })
     }
@@ -143,6 +150,7 @@ impl Runtime {
         self.kill_processes();
         self.inner.tasks.close();
         let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.inner.tasks.wait()).await;
+        self.shutdown_mcp();
     }
 
     fn kill_processes(&self) {

@@ -27,7 +27,10 @@ impl Runtime {
         let thread = result.as_ref().ok().map(|r| r.thread.clone());
         if reply.send(result).await {
             if let Some(thread) = thread {
+                let id = thread.id.clone();
                 self.announce_started(thread).await;
+                // In the background: the client hears of each server's start-up.
+                self.start_mcp(&id);
             }
         }
     }
@@ -48,9 +51,17 @@ impl Runtime {
         )?;
         // Fail early on an unknown provider rather than at the first turn.
         inner.base.provider(&settings.provider_id)?;
+        super::client_tools::check(caller, p.dynamic_tools.as_deref())?;
+        let overlay = p
+            .config
+            .as_ref()
+            .map(crate::toml_json::json_to_toml_table)
+            .unwrap_or_default();
+        let tools_config = inner.tools_config.resolve(&overlay)?;
         let id = crate::clock::new_id();
         let ephemeral = p.ephemeral.unwrap_or(false);
-        let new = new_thread_record(caller, &id, &settings, None);
+        let mut new = new_thread_record(caller, &id, &settings, None);
+        new.dynamic_tools = super::client_tools::to_rollout(p.dynamic_tools.as_deref());
         let record = if ephemeral {
             ephemeral_record(new)
         } else {
@@ -60,6 +71,17 @@ impl Runtime {
             crate::prompt::project_docs(&settings.cwd, inner.base.project_doc_max_bytes);
         let thread = LoadedThread::new(record.clone(), settings.clone(), ephemeral);
         thread.state.lock().await.project_docs = project_docs;
+        super::client_tools::register(
+            &thread,
+            p.dynamic_tools.unwrap_or_default(),
+            tools_config.dynamic_timeout,
+        );
+        self.attach_mcp(
+            &thread,
+            tools_config.mcp,
+            overlay,
+            settings.approval_policy.clone(),
+        );
         inner.threads.insert(thread);
         let wire = wire_thread(&record, ThreadStatus::Idle, Vec::new(), ephemeral);
         Ok(settings_response(wire, &settings))
@@ -93,6 +115,14 @@ impl Runtime {
             st.settings = s.clone();
             s
         };
+        if let Some(map) = &p.settings.config {
+            let overlay = crate::toml_json::json_to_toml_table(map);
+            self.reconfigure_mcp(&thread, Some(overlay), settings.approval_policy.clone())?;
+        }
+        thread
+            .tools
+            .resource::<crate::tools::ThreadMcp>()
+            .set_policy(settings.approval_policy.clone());
         let view = self
             .thread_view(&thread, !p.exclude_turns.unwrap_or(false))
             .await?;
@@ -130,7 +160,10 @@ impl Runtime {
             &inner.options.default_cwd,
         )?;
         let id = crate::clock::new_id();
-        let new = new_thread_record(caller, &id, &settings, Some(p.thread_id.clone()));
+        let mut new = new_thread_record(caller, &id, &settings, Some(p.thread_id.clone()));
+        // The fork keeps the client-defined tools of its source.
+        new.dynamic_tools =
+            super::client_tools::to_rollout(super::client_tools::of_thread(&source).as_deref());
         if source.ephemeral {
             return Err(CoreError::InvalidRequest(
                 "cannot fork an ephemeral thread".into(),
@@ -139,6 +172,10 @@ impl Runtime {
         let record = inner.store.fork(&p.thread_id, new).await?;
         let forked = self.load(&record.id).await?;
         forked.state.lock().await.settings = settings.clone();
+        if let Some(map) = &p.settings.config {
+            let overlay = crate::toml_json::json_to_toml_table(map);
+            self.reconfigure_mcp(&forked, Some(overlay), settings.approval_policy.clone())?;
+        }
         let view = self
             .thread_view(&forked, !p.exclude_turns.unwrap_or(false))
             .await?;
@@ -455,6 +492,7 @@ fn new_thread_record(
         model_provider: s.provider_id.clone(),
         model: Some(s.model.clone()),
         base_instructions: s.base_instructions.clone(),
+        dynamic_tools: None,
         forked_from_id: forked_from,
         created_at: chrono::Utc::now(),
     }

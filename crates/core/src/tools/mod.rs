@@ -25,6 +25,9 @@
 //!   (`view_image`); `approval` asks the client; `spec` builds function specs.
 //! - For the runtime's own commands (`command/exec`, `thread/shellCommand`): [`command_env`],
 //!   [`command_policy`], [`shell_argv`], [`UserCommand`] and [`kill_thread_processes`].
+//! - Tools from outside: `dynamic` (client-defined tools, run by the client through
+//!   `item/tool/call`), `mcp` (the tools of MCP servers) and `mcp_state` (a thread's MCP
+//!   servers, and [`before_model_request`], which registers the ready servers' tools).
 //!
 //! # Adding a tool
 //! Implement [`Tool`] and register it: built-ins in [`builtin_tools`]; tools that come and go
@@ -42,7 +45,10 @@ mod command_item;
 mod command_run;
 mod context;
 mod diff;
+pub(crate) mod dynamic;
 mod image;
+mod mcp;
+mod mcp_state;
 mod patch;
 mod plan;
 mod registry;
@@ -61,6 +67,8 @@ pub use command::{
     child_env as command_env, command_actions, exec_policy as command_policy, join_argv, shell_argv,
 };
 pub use context::{CallScope, Completed, ToolCtx};
+pub use mcp_state::before_model_request;
+pub(crate) use mcp_state::{ElicitationRoute, ThreadMcp};
 pub use registry::{ToolRegistry, ToolSet};
 pub use run::{run_calls, CallResult};
 pub use sessions::kill_thread_processes;

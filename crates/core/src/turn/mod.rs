@@ -268,6 +268,8 @@ impl TurnRun<'_> {
                     return stop.into();
                 }
             }
+            // MCP servers still starting get their grace; the ready ones' tools join the set.
+            crate::tools::before_model_request(&self.tool_ctx(), &self.thread.registry).await;
             // One snapshot per request: the tools the model is shown answer its calls, even if
             // the thread's tools change meanwhile.
             let tools = self.thread.registry.snapshot();

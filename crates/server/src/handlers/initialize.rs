@@ -23,7 +23,9 @@ async fn initialize(cx: Cx, p: InitializeParams, r: Responder<m::Initialize>) {
             format!("Invalid clientInfo.name: '{name}'. Must be a valid HTTP header value.");
         return r.error(JsonRpcErrorBody::invalid_request(message)).await;
     }
-    let identity = ClientIdentity::new(name, &p.client_info.version);
+    let experimental_api = p.capabilities.as_ref().is_some_and(|c| c.experimental_api);
+    let identity =
+        ClientIdentity::new(name, &p.client_info.version).with_experimental_api(experimental_api);
     let user_agent = identity.user_agent.clone();
     let opted_out = p
         .capabilities

@@ -1,9 +1,11 @@
 //! Test modules, one per area of the protocol.
 
+mod client_tools;
 mod clients;
 mod command_exec;
 pub mod harness;
 mod list_scale;
+mod mcp;
 mod models;
 pub mod procs;
 mod review;

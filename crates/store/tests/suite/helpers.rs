@@ -20,6 +20,7 @@ pub fn new_thread(id: &str, cwd: &str, created_at: DateTime<Utc>) -> NewThread {
         model_provider: "openai".to_string(),
         model: Some("gpt-test".to_string()),
         base_instructions: Some("You are a test agent.".to_string()),
+        dynamic_tools: None,
         forked_from_id: None,
         created_at,
     }
