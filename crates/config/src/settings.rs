@@ -45,6 +45,8 @@ pub struct Settings {
     pub project_doc_max_bytes: usize,
     /// `app_server.max_line_bytes`: longest accepted input line.
     pub max_line_bytes: Option<usize>,
+    /// `app_server.max_response_bytes`: longest `thread/read` / `thread/resume` answer.
+    pub max_response_bytes: Option<usize>,
 }
 
 impl Settings {
@@ -140,6 +142,7 @@ impl Resolver<'_> {
                 .project_doc_max_bytes
                 .unwrap_or(DEFAULT_PROJECT_DOC_MAX_BYTES),
             max_line_bytes: toml.app_server.max_line_bytes,
+            max_response_bytes: toml.app_server.max_response_bytes,
         })
     }
 

@@ -8,7 +8,8 @@
 
 use crate::error::CoreError;
 use codex_store::{
-    ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, Store, StoreError, ThreadRecord,
+    ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, RolloutLine, ScanEnd, Store,
+    StoreError, ThreadRecord,
 };
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -112,6 +113,39 @@ impl StoreAccess {
     pub async fn set_name(&self, id: &str, name: &str) -> Result<ThreadRecord, CoreError> {
         let (id, name) = (id.to_string(), name.to_string());
         self.run(move |s| s.set_name(&id, &name)).await
+    }
+
+    /// Removes the thread for good: its rollout and its index row.
+    pub async fn delete(&self, id: &str) -> Result<(), CoreError> {
+        let id = id.to_string();
+        self.run(move |s| s.delete(&id)).await
+    }
+
+    /// Feeds every complete rollout line from byte `from` on to `visit(state, position,
+    /// line)`, on the blocking pool; hands `state` back with where the scan ended.
+    pub async fn scan_lines<T: Send + 'static>(
+        &self,
+        id: &str,
+        from: u64,
+        mut state: T,
+        visit: fn(&mut T, u64, &[u8]),
+    ) -> Result<(T, ScanEnd), CoreError> {
+        let id = id.to_string();
+        self.run(move |s| {
+            let end = s.scan_lines(&id, from, &mut |pos, line| visit(&mut state, pos, line))?;
+            Ok((state, end))
+        })
+        .await
+    }
+
+    /// The parsable lines of each byte span of the thread's rollout.
+    pub async fn read_spans(
+        &self,
+        id: &str,
+        spans: Vec<(u64, u64)>,
+    ) -> Result<Vec<Vec<RolloutLine>>, CoreError> {
+        let id = id.to_string();
+        self.run(move |s| s.read_spans(&id, &spans)).await
     }
 
     /// Appends a batch of rollout lines: one write and one index update for the batch.

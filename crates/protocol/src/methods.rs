@@ -286,6 +286,12 @@ table! {
         ConfigValueWrite => "config/value/write" (ConfigValueWriteParams) -> ConfigWriteResponse;
         ConfigBatchWrite => "config/batchWrite" (ConfigBatchWriteParams) -> ConfigWriteResponse;
         ConfigRequirementsRead => "configRequirements/read" (NoParams) -> ConfigRequirementsReadResponse;
+        ThreadTurnsList => "thread/turns/list" (ThreadTurnsListParams) -> ThreadTurnsListResponse;
+        ThreadItemsList => "thread/items/list" (ThreadItemsListParams) -> ThreadItemsListResponse;
+        ThreadRevert => "thread/revert" (ThreadRevertParams) -> ThreadRevertResponse;
+        ThreadDelete => "thread/delete" (ThreadDeleteParams) -> ThreadDeleteResponse;
+        ThreadMetadataUpdate => "thread/metadata/update" (ThreadMetadataUpdateParams) -> ThreadMetadataUpdateResponse;
+        ThreadInjectItems => "thread/inject_items" (ThreadInjectItemsParams) -> ThreadInjectItemsResponse;
     }
     client_notifications {
         Initialized => "initialized" (NoParams);
@@ -322,6 +328,8 @@ table! {
         McpServerStartupStatusUpdated => "mcpServer/startupStatus/updated" (McpServerStatusUpdatedNotification);
         FsChanged => "fs/changed" (FsChangedNotification);
         SkillsChanged => "skills/changed" (SkillsChangedNotification);
+        ThreadReverted => "thread/reverted" (ThreadRevertedNotification);
+        ThreadDeleted => "thread/deleted" (ThreadDeletedNotification);
     }
     server_requests {
         CommandExecutionRequestApproval => "item/commandExecution/requestApproval" (CommandExecutionRequestApprovalParams) -> CommandExecutionRequestApprovalResponse;

@@ -154,7 +154,9 @@ impl EventMapper {
             | N::AccountLoginCompleted(_)
             | N::McpServerStartupStatusUpdated(_)
             | N::FsChanged(_)
-            | N::SkillsChanged(_) => Vec::new(),
+            | N::SkillsChanged(_)
+            | N::ThreadReverted(_)
+            | N::ThreadDeleted(_) => Vec::new(),
         }
     }
 

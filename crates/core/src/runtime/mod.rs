@@ -1,5 +1,6 @@
 //! [`Runtime`], the facade the server calls: one method per protocol operation, grouped by
-//! area in the submodules (`threads`, `turns`, `models`, `account`). It owns the store access,
+//! area in the submodules (`threads`, `turns`, `models`, `account`; paged history in `pages`,
+//! `revert`, `thread_edits`, `response_limit`). It owns the store access,
 //! the loaded threads, the model clients and the sink to clients, and hands a turn only the
 //! narrow [`TurnEnv`] it needs.
 //!
@@ -13,8 +14,14 @@
 mod account;
 mod loading;
 mod models;
+mod pages;
+mod response_limit;
+mod revert;
+mod thread_edits;
 mod threads;
 mod turns;
+
+pub use response_limit::{oversized_response, DEFAULT_MAX_RESPONSE_BYTES};
 
 use crate::config::{Config, Settings};
 use crate::error::CoreError;
@@ -73,6 +80,8 @@ struct Inner {
     model_clients: Mutex<HashMap<String, codex_model::ModelClient>>,
     sink: Sink,
     threads: LoadedThreads,
+    /// Turn indexes of recently paged threads (`turn_index.rs`).
+    turn_indexes: crate::turn_index::TurnIndexes,
     /// Cancels every running turn at shutdown.
     shutdown: CancellationToken,
     tasks: TaskTracker,
@@ -100,6 +109,7 @@ impl Runtime {
                 model_clients: Mutex::new(HashMap::new()),
                 sink: Sink::new(sink),
                 threads: LoadedThreads::default(),
+                turn_indexes: Default::default(),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),

@@ -9,6 +9,7 @@
 //! that module's `register`.
 
 mod account;
+mod history;
 mod initialize;
 mod models;
 mod threads;
@@ -24,6 +25,7 @@ pub fn table() -> HandlerTable {
     turns::register(&mut table);
     models::register(&mut table);
     account::register(&mut table);
+    history::register(&mut table);
     table
 }
 

@@ -1,7 +1,8 @@
 //! Thread methods.
 
 use crate::dispatch::{Cx, HandlerTable, Responder};
-use codex_protocol::methods as m;
+use codex_core::runtime::oversized_response;
+use codex_protocol::methods::{self as m, Method};
 use codex_protocol::v2::*;
 
 pub fn register(table: &mut HandlerTable) {
@@ -24,7 +25,10 @@ async fn start(cx: Cx, p: ThreadStartParams, r: Responder<m::ThreadStart>) {
 }
 
 async fn resume(cx: Cx, p: ThreadResumeParams, r: Responder<m::ThreadResume>) {
-    r.answer(cx.runtime.resume_thread(p).await).await;
+    let limit = cx.runtime.max_response_bytes();
+    let oversized = |size| oversized_response(m::ThreadResume::NAME, size, limit);
+    r.answer_within(cx.runtime.resume_thread(p).await, limit, oversized)
+        .await;
 }
 
 async fn fork(cx: Cx, p: ThreadForkParams, r: Responder<m::ThreadFork>) {
@@ -42,7 +46,10 @@ async fn loaded_list(cx: Cx, _p: ThreadLoadedListParams, r: Responder<m::ThreadL
 }
 
 async fn read(cx: Cx, p: ThreadReadParams, r: Responder<m::ThreadRead>) {
-    r.answer(cx.runtime.read_thread(p).await).await;
+    let limit = cx.runtime.max_response_bytes();
+    let oversized = |size| oversized_response(m::ThreadRead::NAME, size, limit);
+    r.answer_within(cx.runtime.read_thread(p).await, limit, oversized)
+        .await;
 }
 
 async fn archive(cx: Cx, p: ThreadArchiveParams, r: Responder<m::ThreadArchive>) {

@@ -46,6 +46,12 @@ CONFIG_READ: Final = "config/read"
 CONFIG_VALUE_WRITE: Final = "config/value/write"
 CONFIG_BATCH_WRITE: Final = "config/batchWrite"
 CONFIG_REQUIREMENTS_READ: Final = "configRequirements/read"
+THREAD_TURNS_LIST: Final = "thread/turns/list"
+THREAD_ITEMS_LIST: Final = "thread/items/list"
+THREAD_REVERT: Final = "thread/revert"
+THREAD_DELETE: Final = "thread/delete"
+THREAD_METADATA_UPDATE: Final = "thread/metadata/update"
+THREAD_INJECT_ITEMS: Final = "thread/inject_items"
 
 # Client -> server notifications
 INITIALIZED: Final = "initialized"
@@ -82,6 +88,8 @@ ACCOUNT_LOGIN_COMPLETED: Final = "account/login/completed"
 MCP_SERVER_STARTUP_STATUS_UPDATED: Final = "mcpServer/startupStatus/updated"
 FS_CHANGED: Final = "fs/changed"
 SKILLS_CHANGED: Final = "skills/changed"
+THREAD_REVERTED: Final = "thread/reverted"
+THREAD_DELETED: Final = "thread/deleted"
 
 # Server -> client requests
 ITEM_COMMAND_EXECUTION_REQUEST_APPROVAL: Final = "item/commandExecution/requestApproval"

@@ -30,7 +30,9 @@ from .v2_all import ServerRequestResolvedNotification
 from .v2_all import SkillsChangedNotification
 from .v2_all import ThreadArchivedNotification
 from .v2_all import ThreadClosedNotification
+from .v2_all import ThreadDeletedNotification
 from .v2_all import ThreadNameUpdatedNotification
+from .v2_all import ThreadRevertedNotification
 from .v2_all import ThreadStartedNotification
 from .v2_all import ThreadStatusChangedNotification
 from .v2_all import ThreadTokenUsageUpdatedNotification
@@ -63,7 +65,9 @@ NOTIFICATION_MODELS: dict[str, type[BaseModel]] = {
     "skills/changed": SkillsChangedNotification,
     "thread/archived": ThreadArchivedNotification,
     "thread/closed": ThreadClosedNotification,
+    "thread/deleted": ThreadDeletedNotification,
     "thread/name/updated": ThreadNameUpdatedNotification,
+    "thread/reverted": ThreadRevertedNotification,
     "thread/started": ThreadStartedNotification,
     "thread/status/changed": ThreadStatusChangedNotification,
     "thread/tokenUsage/updated": ThreadTokenUsageUpdatedNotification,
@@ -97,7 +101,9 @@ KnownNotificationPayload: TypeAlias = (
     SkillsChangedNotification |
     ThreadArchivedNotification |
     ThreadClosedNotification |
+    ThreadDeletedNotification |
     ThreadNameUpdatedNotification |
+    ThreadRevertedNotification |
     ThreadStartedNotification |
     ThreadStatusChangedNotification |
     ThreadTokenUsageUpdatedNotification |
