@@ -162,6 +162,9 @@ impl Runtime {
     }
 }
 
+/// A required field and the JSON type it must have.
+type Field = (&'static str, fn(&Value) -> bool);
+
 /// The shape checks of a Responses API input item: a `type`, and the fields its type needs.
 fn check_response_item(item: &Value) -> Result<(), String> {
     let Some(obj) = item.as_object() else {
@@ -172,7 +175,7 @@ fn check_response_item(item: &Value) -> Result<(), String> {
         Some(_) => return Err("`type` must be a string".into()),
         None => return Err("missing field `type`".into()),
     };
-    let required: &[(&str, fn(&Value) -> bool)] = match kind {
+    let required: &[Field] = match kind {
         "message" => &[("role", Value::is_string), ("content", Value::is_array)],
         "function_call" => &[
             ("name", Value::is_string),
