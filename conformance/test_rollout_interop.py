@@ -85,3 +85,29 @@ def test_threads_cross_between_runtimes(writer: str, reader: str, tmp_path: Path
     with AppServerHarness(tmp_path) as harness:
         ids = write_threads(harness, writer)
         check_threads(harness, reader, ids)
+
+
+def test_a_thread_reverted_by_ours_reads_the_same_in_the_official_runtime(tmp_path: Path) -> None:
+    """Our revert appends a marker the official runtime honours: its read, its resume and its
+    next model request leave the reverted turns out too."""
+    with AppServerHarness(tmp_path) as harness:
+        for answer in ("answer one", "answer two", "answer three"):
+            harness.responses.enqueue_assistant_message(answer, response_id=f"v-{answer[7:]}")
+        with Codex(config=harness.app_server_config(codex_bin=OURS)) as codex:
+            thread = codex.thread_start()
+            thread.run("question one")
+            second = thread.run("question two")
+            thread.run("question three")
+            codex._connection().request(
+                "thread/revert", {"threadId": thread.id, "beforeTurnId": second.id}
+            )
+
+        harness.responses.enqueue_assistant_message("answer four", response_id="v-four")
+        with Codex(config=harness.app_server_config(codex_bin=OFFICIAL)) as codex:
+            read = codex.thread_read(thread.id, include_turns=True)
+            assert messages(read) == [("user", "question one"), ("agent", "answer one")]
+            resumed = codex.thread_resume(thread.id)
+            assert resumed.run("question four").final_response == "answer four"
+        text = request_texts(harness.responses.requests[-1])
+        assert "answer one" in text and "question four" in text
+        assert "question two" not in text and "answer three" not in text
