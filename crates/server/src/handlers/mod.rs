@@ -51,6 +51,10 @@ mod tests {
         "fs/unwatch",
         "fuzzyFileSearch",
         "skills/list",
+        "config/read",
+        "config/value/write",
+        "config/batchWrite",
+        "configRequirements/read",
     ];
 
     #[test]
