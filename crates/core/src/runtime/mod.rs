@@ -21,8 +21,6 @@ mod thread_edits;
 mod threads;
 mod turns;
 
-pub use response_limit::{oversized_response, DEFAULT_MAX_RESPONSE_BYTES};
-
 use crate::config::{Config, Settings};
 use crate::error::CoreError;
 use crate::identity::Caller;

@@ -7,7 +7,7 @@ use super::Runtime;
 use crate::error::CoreError;
 
 /// The default, the same as the longest request line the server accepts.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// Smaller settings are raised to this, so a page always fits a few turns.
 const MIN_MAX_RESPONSE_BYTES: usize = 16 * 1024;
 
@@ -20,16 +20,18 @@ impl Runtime {
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES)
             .max(MIN_MAX_RESPONSE_BYTES)
     }
-}
 
-/// The error answered instead of a `method` response of `size` bytes over `limit`.
-pub fn oversized_response(method: &str, size: usize, limit: usize) -> CoreError {
-    let instead = match method {
-        "thread/resume" => "resume with excludeTurns: true",
-        _ => "read it with includeTurns: false",
-    };
-    CoreError::InvalidRequest(format!(
-        "the {method} response would be {size} bytes, over app_server.max_response_bytes \
-         ({limit}); {instead} and page its history with thread/turns/list and thread/items/list"
-    ))
+    /// The error answered instead of a `method` response of `size` bytes, over the limit.
+    pub fn oversized_response(&self, method: &str, size: usize) -> CoreError {
+        let limit = self.max_response_bytes();
+        let instead = match method {
+            "thread/resume" => "resume with excludeTurns: true",
+            _ => "read it with includeTurns: false",
+        };
+        CoreError::InvalidRequest(format!(
+            "the {method} response would be {size} bytes, over app_server.max_response_bytes \
+             ({limit}); {instead} and page its history with thread/turns/list and \
+             thread/items/list"
+        ))
+    }
 }

@@ -1,7 +1,6 @@
 //! Thread methods.
 
 use crate::dispatch::{Cx, HandlerTable, Responder};
-use codex_core::runtime::oversized_response;
 use codex_protocol::methods::{self as m, Method};
 use codex_protocol::v2::*;
 
@@ -26,7 +25,7 @@ async fn start(cx: Cx, p: ThreadStartParams, r: Responder<m::ThreadStart>) {
 
 async fn resume(cx: Cx, p: ThreadResumeParams, r: Responder<m::ThreadResume>) {
     let limit = cx.runtime.max_response_bytes();
-    let oversized = |size| oversized_response(m::ThreadResume::NAME, size, limit);
+    let oversized = |size| cx.runtime.oversized_response(m::ThreadResume::NAME, size);
     r.answer_within(cx.runtime.resume_thread(p).await, limit, oversized)
         .await;
 }
@@ -47,7 +46,7 @@ async fn loaded_list(cx: Cx, _p: ThreadLoadedListParams, r: Responder<m::ThreadL
 
 async fn read(cx: Cx, p: ThreadReadParams, r: Responder<m::ThreadRead>) {
     let limit = cx.runtime.max_response_bytes();
-    let oversized = |size| oversized_response(m::ThreadRead::NAME, size, limit);
+    let oversized = |size| cx.runtime.oversized_response(m::ThreadRead::NAME, size);
     r.answer_within(cx.runtime.read_thread(p).await, limit, oversized)
         .await;
 }

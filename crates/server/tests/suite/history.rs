@@ -423,7 +423,9 @@ async fn oversized_read_and_resume_fail_clearly_and_paged_methods_still_work() {
     // (Notifications are not bounded by this setting: `turn/completed` carried the answer.)
     let responses = server.log.iter().filter(|m| m.get("method").is_none());
     assert!(
-        responses.map(|m| m.to_string().len()).all(|len| len <= limit),
+        responses
+            .map(|m| m.to_string().len())
+            .all(|len| len <= limit),
         "a response over the limit was sent"
     );
 }
