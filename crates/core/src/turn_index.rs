@@ -34,7 +34,18 @@ pub struct TurnIndex {
     turns: Vec<TurnSpan>,
     by_id: HashMap<String, usize>,
     git: Option<GitInfo>,
+    /// `"turn_id":"<id>"` of the turn whose span is open: its own items need no parse.
+    open_turn_needle: Option<Vec<u8>>,
 }
+
+/// Markers of the lines that can change the index; a line with none of them is not parsed
+/// (most of a rollout's bytes: model items and the items of the turn being scanned).
+const MARKERS: [&[u8]; 4] = [
+    b"task_started",
+    rollback::ROLLED_BACK.as_bytes(),
+    GIT_INFO_UPDATED.as_bytes(),
+    b"session_meta",
+];
 
 /// The fields of a line the index looks at; the rest is skipped unparsed.
 #[derive(Deserialize)]
@@ -130,6 +141,9 @@ impl TurnIndex {
 
     /// Takes in one complete line that starts at byte `pos`.
     pub fn observe(&mut self, pos: u64, text: &[u8]) {
+        if !self.may_change(text) {
+            return;
+        }
         let Ok(line) = serde_json::from_slice::<Line<'_>>(text) else {
             return;
         };
@@ -156,6 +170,17 @@ impl TurnIndex {
         }
     }
 
+    /// Whether the line may be one the index records. Exact for every line our writer and the
+    /// official one produce: the markers are plain ASCII, which JSON never escapes, and an item
+    /// of the open turn carries its compact `"turn_id":"<id>"`.
+    fn may_change(&self, text: &[u8]) -> bool {
+        let has = |needle: &[u8]| memchr::memmem::find(text, needle).is_some();
+        if MARKERS.iter().any(|m| has(m)) {
+            return true;
+        }
+        has(b"item_completed") && !self.open_turn_needle.as_deref().is_some_and(has)
+    }
+
     /// Records where a scan ended.
     pub fn scanned(&mut self, end: u64) {
         self.scanned_to = end;
@@ -166,6 +191,7 @@ impl TurnIndex {
             last.end.get_or_insert(pos);
         }
         let id = turn_id.unwrap_or_default().to_string();
+        self.open_turn_needle = Some(format!("\"turn_id\":\"{id}\"").into_bytes());
         self.by_id.insert(id.clone(), self.turns.len());
         self.turns.push(TurnSpan {
             id,
@@ -181,6 +207,7 @@ impl TurnIndex {
             return;
         };
         let cut_at = self.turns[cut].start;
+        self.open_turn_needle = None;
         for removed in self.turns.drain(cut..) {
             self.by_id.remove(&removed.id);
         }
