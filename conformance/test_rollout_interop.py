@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 
 import pytest
-from app_server_harness import AppServerHarness
+from app_server_harness import AppServerHarness, ev_completed, ev_created, ev_function_call
 
-from openai_codex import Codex
+from openai_codex import Codex, Sandbox
 
 OURS = os.environ["OUR_CODEX_BIN"]
 OFFICIAL = os.environ["OFFICIAL_CODEX_BIN"]
@@ -85,3 +85,51 @@ def test_threads_cross_between_runtimes(writer: str, reader: str, tmp_path: Path
     with AppServerHarness(tmp_path) as harness:
         ids = write_threads(harness, writer)
         check_threads(harness, reader, ids)
+
+
+def patch_reply(harness: AppServerHarness, response_id: str, patch: str) -> None:
+    """A model response that edits files through `apply_patch` (a shell heredoc)."""
+    command = f"apply_patch <<'EOF'\n*** Begin Patch\n{patch}\n*** End Patch\nEOF\n"
+    harness.responses.enqueue_sse(
+        [
+            ev_created(response_id),
+            ev_function_call(f"call-{response_id}", "exec_command", {"cmd": command}),
+            ev_completed(response_id),
+        ]
+    )
+
+
+def test_a_thread_reverted_by_ours_reads_the_same_in_the_official_runtime(tmp_path: Path) -> None:
+    """Our revert appends a marker the official runtime honours: its read, its resume and its
+    next model request leave the reverted turns out too. The file checkpoints our patches
+    record (for `restoreFiles`) do not disturb it either."""
+    with AppServerHarness(tmp_path) as harness:
+        notes = harness.workspace / "notes.txt"
+        patch_reply(harness, "v-p1", "*** Add File: notes.txt\n+first")
+        harness.responses.enqueue_assistant_message("answer one", response_id="v-one")
+        patch_reply(harness, "v-p2", "*** Update File: notes.txt\n@@\n-first\n+second")
+        harness.responses.enqueue_assistant_message("answer two", response_id="v-two")
+        harness.responses.enqueue_assistant_message("answer three", response_id="v-three")
+        with Codex(config=harness.app_server_config(codex_bin=OURS)) as codex:
+            thread = codex.thread_start(sandbox=Sandbox.workspace_write)
+            thread.run("question one")
+            second = thread.run("question two")
+            thread.run("question three")
+            assert notes.read_text() == "second\n"
+            reverted = codex._connection().request(
+                "thread/revert",
+                {"threadId": thread.id, "beforeTurnId": second.id, "restoreFiles": True},
+            )
+        assert isinstance(reverted, dict)
+        assert reverted["fileRestore"] == {"restored": [str(notes)], "notRestored": []}
+        assert notes.read_text() == "first\n"
+
+        harness.responses.enqueue_assistant_message("answer four", response_id="v-four")
+        with Codex(config=harness.app_server_config(codex_bin=OFFICIAL)) as codex:
+            read = codex.thread_read(thread.id, include_turns=True)
+            assert messages(read) == [("user", "question one"), ("agent", "answer one")]
+            resumed = codex.thread_resume(thread.id)
+            assert resumed.run("question four").final_response == "answer four"
+        text = request_texts(harness.responses.requests[-1])
+        assert "answer one" in text and "question four" in text
+        assert "question two" not in text and "answer three" not in text

@@ -93,6 +93,8 @@ pub enum TrustLevel {
 pub struct AppServerToml {
     /// Longest accepted input line in bytes.
     pub max_line_bytes: Option<usize>,
+    /// Longest response sent for `thread/read` and `thread/resume`, in bytes.
+    pub max_response_bytes: Option<usize>,
 }
 
 /// `approval_policy`: a mode name (`untrusted`, `on-failure`, `on-request`, `never`) or

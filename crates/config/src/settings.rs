@@ -47,6 +47,8 @@ pub struct Settings {
     pub max_line_bytes: Option<usize>,
     /// `[thread_store]`: the store backend, its connection and the turn lease ttl.
     pub thread_store: codex_store::ThreadStoreConfig,
+    /// `app_server.max_response_bytes`: longest `thread/read` / `thread/resume` answer.
+    pub max_response_bytes: Option<usize>,
 }
 
 impl Settings {
@@ -143,6 +145,7 @@ impl Resolver<'_> {
                 .unwrap_or(DEFAULT_PROJECT_DOC_MAX_BYTES),
             max_line_bytes: toml.app_server.max_line_bytes,
             thread_store: toml.thread_store,
+            max_response_bytes: toml.app_server.max_response_bytes,
         })
     }
 

@@ -57,10 +57,14 @@ pub fn rebuild(lines: &[RolloutLine]) -> Rebuilt {
     // Items from the legacy `user_message` / `agent_message` events, per turn index: used for
     // turns that have no `item_completed` events (files of older runtimes).
     let mut legacy: Vec<Vec<ThreadItem>> = Vec::new();
-    for line in lines {
+    // Lines a revert removed are skipped (`rollback.rs`); items a client injected are kept.
+    let dead = crate::rollback::dead_lines(lines);
+    let mut injected = 0u64;
+    for (line, _) in lines.iter().zip(dead).filter(|(_, dead)| !dead) {
         let p = &line.payload;
         match line.kind.as_str() {
-            "response_item" if !is_injected_context(p) => {
+            "response_item" if injected > 0 || !is_injected_context(p) => {
+                injected = injected.saturating_sub(1);
                 out.history.push(strip_item_metadata(p));
             }
             "compacted" => {
@@ -90,7 +94,9 @@ pub fn rebuild(lines: &[RolloutLine]) -> Rebuilt {
                 out.dynamic_tools = p.get("dynamic_tools").filter(|t| !t.is_null()).cloned();
             }
             "event_msg" => {
-                if let Some(item) = legacy_item(p, line.ordinal) {
+                if let Some(n) = crate::injected::count(p) {
+                    injected = n;
+                } else if let Some(item) = legacy_item(p, line.ordinal) {
                     if let Some(last) = out.turns.len().checked_sub(1) {
                         legacy.resize_with(out.turns.len(), Vec::new);
                         legacy[last].push(item);

@@ -13,6 +13,8 @@
 //!   on the blocking pool), `settings` (per-thread settings and the one request overlay),
 //!   `prompt`, `history`, `rollout`, `input`, `list`, `status`, `clock`, `toml_json`,
 //!   `review` (review targets, prompts and findings),
+//!   `rollback` (revert markers), `turn_index` (a rollout indexed by turn, for paging),
+//!   `page_cursor`, `checkpoint` (file snapshots for revert), `injected`,
 //!   [`config`] (core's names for the `codex-config` types), [`error`].
 //!
 //! # Where to add things
@@ -23,17 +25,21 @@
 //! - A model provider: configuration (`model_providers.<id>` in `config.toml`), resolved by
 //!   [`config::Settings::provider`]; the wire client lives in `codex-model`.
 
+mod checkpoint;
 mod clock;
 pub mod config;
 pub mod error;
 mod history;
 pub mod identity;
+mod injected;
 mod input;
 mod list;
 mod loaded;
+mod page_cursor;
 mod prompt;
 pub mod reply;
 mod review;
+mod rollback;
 mod rollout;
 pub mod runtime;
 mod settings;
@@ -44,6 +50,7 @@ mod thread;
 mod toml_json;
 pub mod tools;
 mod turn;
+mod turn_index;
 
 pub use error::CoreError;
 pub use identity::{Caller, ClientIdentity};

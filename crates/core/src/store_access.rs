@@ -10,8 +10,8 @@
 
 use crate::error::CoreError;
 use codex_store::{
-    Lease, ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, StoreError, ThreadRecord,
-    ThreadStore, ThreadStoreConfig,
+    Lease, ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, RolloutLine, ScanEnd,
+    StoreError, ThreadRecord, ThreadStore, ThreadStoreConfig,
 };
 use std::collections::HashSet;
 use std::path::Path;
@@ -99,6 +99,55 @@ impl StoreAccess {
     pub async fn set_name(&self, id: &str, name: &str) -> Result<ThreadRecord, CoreError> {
         self.store
             .set_name(id, name)
+            .await
+            .map_err(CoreError::from_store)
+    }
+
+    /// Removes the thread for good: its lines and its index row.
+    pub async fn delete(&self, id: &str) -> Result<(), CoreError> {
+        self.store.delete(id).await.map_err(CoreError::from_store)
+    }
+
+    /// Feeds every complete line from position `from` on to `visit(state, position, next,
+    /// line)`; hands `state` back with where the scan ended.
+    pub async fn scan_lines<T: Send + 'static>(
+        &self,
+        id: &str,
+        from: u64,
+        state: T,
+        visit: fn(&mut T, u64, u64, &[u8]),
+    ) -> Result<(T, ScanEnd), CoreError> {
+        // The store takes a 'static visitor; the state travels in a cell and comes back out.
+        let cell = Arc::new(Mutex::new(Some(state)));
+        let inside = cell.clone();
+        let visitor = Box::new(move |pos: u64, next: u64, line: &[u8]| {
+            if let Ok(mut slot) = inside.lock() {
+                if let Some(state) = slot.as_mut() {
+                    visit(state, pos, next, line);
+                }
+            }
+        });
+        let end = self
+            .store
+            .scan_lines(id, from, visitor)
+            .await
+            .map_err(CoreError::from_store)?;
+        let state = cell
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take())
+            .ok_or_else(|| CoreError::Internal("line scan lost its state".into()))?;
+        Ok((state, end))
+    }
+
+    /// The parsable lines of each span of positions (from [`Self::scan_lines`]).
+    pub async fn read_spans(
+        &self,
+        id: &str,
+        spans: Vec<(u64, u64)>,
+    ) -> Result<Vec<Vec<RolloutLine>>, CoreError> {
+        self.store
+            .read_spans(id, spans)
             .await
             .map_err(CoreError::from_store)
     }

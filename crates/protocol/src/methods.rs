@@ -293,6 +293,12 @@ table! {
         CommandExecTerminate => "command/exec/terminate" (CommandExecTerminateParams) -> CommandExecTerminateResponse;
         CommandExecResize => "command/exec/resize" (CommandExecResizeParams) -> CommandExecResizeResponse;
         ThreadShellCommand => "thread/shellCommand" (ThreadShellCommandParams) -> ThreadShellCommandResponse;
+        ThreadTurnsList => "thread/turns/list" (ThreadTurnsListParams) -> ThreadTurnsListResponse;
+        ThreadItemsList => "thread/items/list" (ThreadItemsListParams) -> ThreadItemsListResponse;
+        ThreadRevert => "thread/revert" (ThreadRevertParams) -> ThreadRevertResponse;
+        ThreadDelete => "thread/delete" (ThreadDeleteParams) -> ThreadDeleteResponse;
+        ThreadMetadataUpdate => "thread/metadata/update" (ThreadMetadataUpdateParams) -> ThreadMetadataUpdateResponse;
+        ThreadInjectItems => "thread/inject_items" (ThreadInjectItemsParams) -> ThreadInjectItemsResponse;
     }
     client_notifications {
         Initialized => "initialized" (NoParams);
@@ -331,6 +337,8 @@ table! {
         SkillsChanged => "skills/changed" (SkillsChangedNotification);
         CommandExecOutputDelta => "command/exec/outputDelta" (CommandExecOutputDeltaNotification);
         TerminalInteraction => "item/commandExecution/terminalInteraction" (TerminalInteractionNotification);
+        ThreadReverted => "thread/reverted" (ThreadRevertedNotification);
+        ThreadDeleted => "thread/deleted" (ThreadDeletedNotification);
     }
     server_requests {
         CommandExecutionRequestApproval => "item/commandExecution/requestApproval" (CommandExecutionRequestApprovalParams) -> CommandExecutionRequestApprovalResponse;

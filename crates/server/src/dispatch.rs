@@ -53,6 +53,37 @@ where
         }
     }
 
+    /// Like [`Responder::answer`], but an answer whose encoded frame is longer than
+    /// `max_bytes` is not sent: `oversized(its length)` is answered instead.
+    pub async fn answer_within(
+        self,
+        result: Result<M::Response, CoreError>,
+        max_bytes: usize,
+        oversized: impl FnOnce(usize) -> CoreError,
+    ) -> bool {
+        let response = match result {
+            Ok(response) => response,
+            Err(e) => {
+                self.error(rpc_error(e)).await;
+                return false;
+            }
+        };
+        match codex_jsonrpc::Frame::response(&self.id, &response) {
+            Ok(frame) if frame.len() <= max_bytes => {
+                let _ = self.client.peer.send(frame).await;
+                true
+            }
+            Ok(frame) => {
+                self.error(rpc_error(oversized(frame.len()))).await;
+                false
+            }
+            Err(e) => {
+                self.error(JsonRpcErrorBody::internal(e.to_string())).await;
+                false
+            }
+        }
+    }
+
     /// Answers with a protocol error.
     pub async fn error(self, error: JsonRpcErrorBody) {
         let _ = self.client.peer.respond_error(Some(self.id), error).await;

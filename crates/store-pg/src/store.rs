@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use codex_store::{
-    digest_entries, format_timestamp, session_meta_payload, Lease, LinePage, ListPage, ListQuery,
-    LoadedThread, NewThread, RolloutEntry, RolloutLine, SortKey, StoreError, StoreFuture,
-    ThreadRecord, ThreadStore,
+    digest_entries, format_timestamp, session_meta_payload, Lease, LinePage, LineVisitor, ListPage,
+    ListQuery, LoadedThread, NewThread, RolloutEntry, RolloutLine, ScanEnd, SortKey, StoreError,
+    StoreFuture, ThreadRecord, ThreadStore,
 };
 use serde_json::json;
 use tokio::sync::OnceCell;
@@ -26,6 +26,8 @@ use crate::rows::{self, RECORD_COLUMNS};
 
 const DEFAULT_LIMIT: u32 = 25;
 const MAX_LIMIT: u32 = 200;
+/// Lines per query when scanning a thread.
+const SCAN_PAGE: i64 = 2_000;
 
 pub struct PgStore {
     pool: Pool,
@@ -319,6 +321,80 @@ impl PgStore {
             .collect()
     }
 
+    /// The lines with ordinals in `[from, to)`.
+    async fn lines_between(
+        &self,
+        id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<RolloutLine>, StoreError> {
+        let conn = self.conn().await?;
+        let found = conn
+            .query(
+                "SELECT ts, ordinal, kind, payload FROM codex_thread_lines
+                 WHERE thread_id = $1 AND ordinal >= $2 AND ordinal < $3 ORDER BY ordinal",
+                &[&id, &from, &to],
+            )
+            .await
+            .map_err(|e| db_error("read lines", e))?;
+        found
+            .iter()
+            .map(|r| rows::line(r).map_err(|e| db_error("decode line", e)))
+            .collect()
+    }
+
+    async fn line_count(&self, id: &str) -> Result<i64, StoreError> {
+        let conn = self.conn().await?;
+        let row = conn
+            .query_one(
+                "SELECT coalesce(max(ordinal) + 1, 0) FROM codex_thread_lines WHERE thread_id = $1",
+                &[&id],
+            )
+            .await
+            .map_err(|e| db_error("count lines", e))?;
+        Ok(row.get(0))
+    }
+
+    /// Feeds the lines from ordinal `from` on to `visit` as their JSON text, a page at a time
+    /// (positions are ordinals).
+    async fn scan(
+        &self,
+        id: &str,
+        from: u64,
+        mut visit: LineVisitor,
+    ) -> Result<ScanEnd, StoreError> {
+        self.bounded(self.require(id)).await?;
+        let mut end = from;
+        let mut text = Vec::new();
+        loop {
+            let start = i64::try_from(end).unwrap_or(i64::MAX);
+            let page = self.bounded(self.lines(id, start, SCAN_PAGE)).await?;
+            let full = page.len() as i64 == SCAN_PAGE;
+            for (i, line) in page.iter().enumerate() {
+                let ordinal = line.ordinal.unwrap_or(end + i as u64);
+                text.clear();
+                serde_json::to_writer(&mut text, line)
+                    .map_err(|e| StoreError::InvalidArgument(format!("encode line: {e}")))?;
+                visit(ordinal, ordinal + 1, &text);
+                end = ordinal + 1;
+            }
+            if !full {
+                break;
+            }
+        }
+        if end == from && from > 0 {
+            // Nothing at `from`: either nothing new, or the thread is shorter than that.
+            let count = self.bounded(self.line_count(id)).await?;
+            if u64::try_from(count).unwrap_or(0) < from {
+                return Ok(ScanEnd {
+                    end: u64::try_from(count).unwrap_or(0),
+                    shrunk: true,
+                });
+            }
+        }
+        Ok(ScanEnd { end, shrunk: false })
+    }
+
     async fn load_thread(&self, id: &str) -> Result<LoadedThread, StoreError> {
         let record = self.require(id).await?;
         let lines = self.lines(id, 0, i64::MAX).await?;
@@ -564,6 +640,34 @@ impl ThreadStore for PgStore {
             lines.truncate(limit);
             let next = more.then(|| u64::try_from(from).unwrap_or(0) + lines.len() as u64);
             Ok(LinePage { lines, next })
+        })
+    }
+
+    fn scan_lines<'a>(
+        &'a self,
+        thread_id: &'a str,
+        from: u64,
+        visit: LineVisitor,
+    ) -> StoreFuture<'a, ScanEnd> {
+        // Not bounded by the per-operation timeout as a whole: a long thread's first scan
+        // takes many pages, each bounded by its query.
+        Box::pin(self.scan(thread_id, from, visit))
+    }
+
+    fn read_spans<'a>(
+        &'a self,
+        thread_id: &'a str,
+        spans: Vec<(u64, u64)>,
+    ) -> StoreFuture<'a, Vec<Vec<RolloutLine>>> {
+        self.bounded(async move {
+            self.require(thread_id).await?;
+            let mut out = Vec::with_capacity(spans.len());
+            for (from, to) in spans {
+                let from = i64::try_from(from).unwrap_or(i64::MAX);
+                let to = i64::try_from(to).unwrap_or(i64::MAX);
+                out.push(self.lines_between(thread_id, from, to).await?);
+            }
+            Ok(out)
         })
     }
 

@@ -176,6 +176,87 @@ pub async fn lifecycle(store: &dyn ThreadStore) {
 
 /// Two handles on one backing store (two servers): refusal naming the owner, renewal,
 /// takeover after expiry, release.
+/// Scanning by position and reading spans back: a scan from where the last one ended sees
+/// only new lines, spans read back exactly the lines between their positions, and a scan
+/// from past the end says the thread shrank.
+pub async fn scans_and_spans(store: &dyn ThreadStore) {
+    let id = "scan-thread";
+    store.create_thread(new_thread(id, 1)).await.unwrap();
+    let first: Vec<RolloutEntry> = (0..3).map(|i| user_message(&format!("m{i}"))).collect();
+    store.append(id, first).await.unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let end = store
+        .scan_lines(
+            id,
+            0,
+            Box::new(move |pos, next, line| {
+                let text = String::from_utf8_lossy(line).into_owned();
+                sink.lock().unwrap().push((pos, next, text));
+            }),
+        )
+        .await
+        .unwrap();
+    let lines = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(lines.len(), 4, "session_meta and three messages: {lines:?}");
+    assert!(!end.shrunk);
+    assert!(lines[0].2.contains("session_meta"), "{:?}", lines[0]);
+    assert!(lines[3].2.contains("m2"), "{:?}", lines[3]);
+    for pair in lines.windows(2) {
+        assert_eq!(
+            pair[0].1, pair[1].0,
+            "next is where the following line starts"
+        );
+    }
+    assert_eq!(end.end, lines[3].1);
+
+    store.append(id, vec![user_message("later")]).await.unwrap();
+    let sink = seen.clone();
+    let end2 = store
+        .scan_lines(
+            id,
+            end.end,
+            Box::new(move |pos, next, line| {
+                let text = String::from_utf8_lossy(line).into_owned();
+                sink.lock().unwrap().push((pos, next, text));
+            }),
+        )
+        .await
+        .unwrap();
+    let later = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert!(later[0].2.contains("later"));
+    assert_eq!(later[0].0, end.end);
+
+    let spans = vec![(lines[1].0, lines[3].0), (later[0].0, end2.end)];
+    let read = store.read_spans(id, spans).await.unwrap();
+    let messages: Vec<Vec<String>> = read
+        .iter()
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|l| l.payload["message"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(messages, vec![vec!["m0", "m1"], vec!["later"]]);
+
+    let past = store
+        .scan_lines(id, end2.end + 10, Box::new(|_, _, _| {}))
+        .await
+        .unwrap();
+    assert!(
+        past.shrunk,
+        "a scan past the end means the thread was replaced"
+    );
+    assert!(matches!(
+        store
+            .scan_lines("no-such-thread", 0, Box::new(|_, _, _| {}))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
 pub async fn lease(a: &dyn ThreadStore, b: &dyn ThreadStore) {
     a.create_thread(new_thread("leased", 3_000)).await.unwrap();
     let long = Duration::from_secs(60);

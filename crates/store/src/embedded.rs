@@ -9,10 +9,12 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use crate::error::StoreError;
+use crate::spans::ScanEnd;
 use crate::store::Store;
-use crate::thread_store::{StoreFuture, ThreadStore};
+use crate::thread_store::{LineVisitor, StoreFuture, ThreadStore};
 use crate::types::{
-    Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, ThreadRecord,
+    Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, RolloutLine,
+    ThreadRecord,
 };
 
 #[derive(Debug)]
@@ -131,6 +133,25 @@ impl ThreadStore for EmbeddedStore {
     ) -> StoreFuture<'a, LinePage> {
         let id = thread_id.to_string();
         self.run(move |s| s.read_lines(&id, from, limit))
+    }
+
+    fn scan_lines<'a>(
+        &'a self,
+        thread_id: &'a str,
+        from: u64,
+        mut visit: LineVisitor,
+    ) -> StoreFuture<'a, ScanEnd> {
+        let id = thread_id.to_string();
+        self.run(move |s| s.scan_lines(&id, from, &mut visit))
+    }
+
+    fn read_spans<'a>(
+        &'a self,
+        thread_id: &'a str,
+        spans: Vec<(u64, u64)>,
+    ) -> StoreFuture<'a, Vec<Vec<RolloutLine>>> {
+        let id = thread_id.to_string();
+        self.run(move |s| s.read_spans(&id, &spans))
     }
 
     fn get<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, Option<ThreadRecord>> {

@@ -10,7 +10,8 @@
 //! [`Store`] underneath:
 //! - `store.rs` opens (via `schema.rs`: safe for several processes at once), looks up, lists;
 //!   `write.rs` creates, forks, appends (index updates coalesced in `pending.rs`), syncs;
-//!   `lifecycle.rs` loads, pages lines, names, archives, deletes; `lease.rs` turn leases.
+//!   `lifecycle.rs` loads, pages lines, names, archives, deletes; `lease.rs` turn leases;
+//!   `spans.rs` scans and reads by byte position (for callers that index a rollout).
 //! - The index: `index.rs` (rows, names, keyset `list` with `cursor.rs`), `index_paths.rs`,
 //!   `dir_index.rs` (directory stamps), `meta.rs` (facts about the index).
 //! - Reconciliation with the files: `reconcile.rs` (full), `incremental.rs` (directory
@@ -43,6 +44,7 @@ mod reconcile;
 mod schema;
 mod session_index;
 mod settle;
+mod spans;
 mod store;
 mod summary;
 mod thread_store;
@@ -54,9 +56,10 @@ pub use config::{BackendKind, ThreadStoreConfig, DEFAULT_LEASE_TTL, MIN_LEASE_TT
 pub use embedded::EmbeddedStore;
 pub use error::StoreError;
 pub use layout::format_timestamp;
+pub use spans::ScanEnd;
 pub use store::Store;
 pub use summary::{digest_entries, EntryDigest};
-pub use thread_store::{default_lease_owner, StoreFuture, ThreadStore};
+pub use thread_store::{default_lease_owner, LineVisitor, StoreFuture, ThreadStore};
 pub use types::{
     BackgroundReconcile, Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread,
     ReconcileStats, RolloutEntry, RolloutLine, SkippedLine, SortKey, ThreadRecord,

@@ -27,12 +27,17 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::error::StoreError;
+use crate::spans::ScanEnd;
 use crate::types::{
-    Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, ThreadRecord,
+    Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread, RolloutEntry, RolloutLine,
+    ThreadRecord,
 };
 
 /// What every `ThreadStore` method returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// What [`ThreadStore::scan_lines`] calls for each line: `(position, next position, line)`.
+pub type LineVisitor = Box<dyn FnMut(u64, u64, &[u8]) + Send>;
 
 /// Durable threads: metadata, listing index, rollout lines and turn leases.
 pub trait ThreadStore: Send + Sync + std::fmt::Debug {
@@ -68,6 +73,27 @@ pub trait ThreadStore: Send + Sync + std::fmt::Debug {
         from: u64,
         limit: usize,
     ) -> StoreFuture<'a, LinePage>;
+
+    /// Calls `visit(position, next, line)` for every complete line at or after position
+    /// `from`, in order, without parsing it (a caller indexing a long thread reads only what
+    /// was appended since its last scan). Positions are the backend's own (byte offsets in a
+    /// rollout file, line ordinals in a database): only values a scan reported mean anything.
+    /// [`ScanEnd::shrunk`] says the thread is shorter than `from` (it was replaced): scan
+    /// again from 0.
+    fn scan_lines<'a>(
+        &'a self,
+        thread_id: &'a str,
+        from: u64,
+        visit: LineVisitor,
+    ) -> StoreFuture<'a, ScanEnd>;
+
+    /// The parsable lines of each span `[from, to)` of positions from [`Self::scan_lines`],
+    /// in order.
+    fn read_spans<'a>(
+        &'a self,
+        thread_id: &'a str,
+        spans: Vec<(u64, u64)>,
+    ) -> StoreFuture<'a, Vec<Vec<RolloutLine>>>;
 
     fn get<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, Option<ThreadRecord>>;
 

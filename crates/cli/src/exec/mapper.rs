@@ -156,7 +156,9 @@ impl EventMapper {
             | N::FsChanged(_)
             | N::SkillsChanged(_)
             | N::CommandExecOutputDelta(_)
-            | N::TerminalInteraction(_) => Vec::new(),
+            | N::TerminalInteraction(_)
+            | N::ThreadReverted(_)
+            | N::ThreadDeleted(_) => Vec::new(),
         }
     }
 

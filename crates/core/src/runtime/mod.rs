@@ -1,6 +1,7 @@
 //! [`Runtime`], the facade the server calls: one method per protocol operation, grouped by
 //! area in the submodules (`threads`, `turns`, `models`, `account`, `review`, `command_exec`,
-//! `shell_command`). It owns the store access,
+//! `shell_command`; paged history in `pages`, `revert`, `thread_edits`, `response_limit`). It
+//! owns the store access,
 //! the loaded threads, the model clients and the sink to clients, and hands a turn only the
 //! narrow [`TurnEnv`] it needs.
 //!
@@ -19,8 +20,12 @@ mod leases;
 mod loading;
 mod mcp;
 mod models;
+mod pages;
+mod response_limit;
+mod revert;
 mod review;
 mod shell_command;
+mod thread_edits;
 mod threads;
 mod tools_config;
 mod turns;
@@ -83,6 +88,8 @@ struct Inner {
     model_clients: Mutex<HashMap<String, codex_model::ModelClient>>,
     sink: Sink,
     threads: LoadedThreads,
+    /// Turn indexes of recently paged threads (`turn_index.rs`).
+    turn_indexes: crate::turn_index::TurnIndexes,
     /// Cancels every running turn at shutdown.
     shutdown: CancellationToken,
     /// The `command/exec` processes of each connection.
@@ -115,6 +122,7 @@ impl Runtime {
                 model_clients: Mutex::new(HashMap::new()),
                 sink: Sink::new(sink),
                 threads: LoadedThreads::default(),
+                turn_indexes: Default::default(),
                 shutdown: CancellationToken::new(),
                 commands: command_registries::CommandExecs::default(),
                 tasks: TaskTracker::new(),

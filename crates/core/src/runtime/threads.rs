@@ -126,6 +126,7 @@ impl Runtime {
         let view = self
             .thread_view(&thread, !p.exclude_turns.unwrap_or(false))
             .await?;
+        let view = self.with_git(view).await;
         Ok(settings_response(view, &settings).into())
     }
 
@@ -221,15 +222,17 @@ impl Runtime {
 
     /// `thread/read`.
     pub async fn read_thread(&self, p: ThreadReadParams) -> Result<ThreadReadResponse, CoreError> {
-        if let Some(t) = self.inner.threads.get(&p.thread_id) {
-            return Ok(ThreadReadResponse {
-                thread: self.thread_view(&t, p.include_turns).await?,
-            });
-        }
-        let (record, turns) = self.stored_thread(&p.thread_id, p.include_turns).await?;
-        let record = record.ok_or_else(|| CoreError::ThreadNotFound(p.thread_id.clone()))?;
+        let thread = match self.inner.threads.get(&p.thread_id) {
+            Some(t) => self.thread_view(&t, p.include_turns).await?,
+            None => {
+                let (record, turns) = self.stored_thread(&p.thread_id, p.include_turns).await?;
+                let record =
+                    record.ok_or_else(|| CoreError::ThreadNotFound(p.thread_id.clone()))?;
+                wire_thread(&record, ThreadStatus::NotLoaded, turns, false)
+            }
+        };
         Ok(ThreadReadResponse {
-            thread: wire_thread(&record, ThreadStatus::NotLoaded, turns, false),
+            thread: self.with_git(thread).await,
         })
     }
 
@@ -283,7 +286,7 @@ impl Runtime {
         }
     }
 
-    fn require_persisted(&self, id: &str) -> Result<(), CoreError> {
+    pub(super) fn require_persisted(&self, id: &str) -> Result<(), CoreError> {
         if self.inner.threads.get(id).is_some_and(|t| t.ephemeral) {
             return Err(CoreError::InvalidRequest(format!(
                 "thread {id} is ephemeral"

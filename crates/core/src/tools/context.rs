@@ -40,6 +40,8 @@ pub struct Completed {
     pub turn_id: String,
     pub started_ms: i64,
     pub completed_ms: i64,
+    /// Rollout-only lines recorded right after the item (a patch's file checkpoint).
+    pub extra: Vec<codex_store::RolloutEntry>,
 }
 
 /// One call's view of the turn plus the items it completed.
@@ -100,11 +102,25 @@ impl CallScope {
             turn_id: turn_id.to_string(),
             started_ms,
             completed_ms,
+            extra: Vec::new(),
         });
     }
 
     pub async fn item_completed(&mut self, item: ThreadItem, started_ms: i64) {
         let turn_id = self.ctx.turn_id.clone();
         self.item_completed_in(&turn_id, item, started_ms).await;
+    }
+
+    /// [`CallScope::item_completed`], plus rollout-only lines recorded right after the item.
+    pub async fn item_completed_with(
+        &mut self,
+        item: ThreadItem,
+        started_ms: i64,
+        extra: Vec<codex_store::RolloutEntry>,
+    ) {
+        self.item_completed(item, started_ms).await;
+        if let Some(last) = self.completed.last_mut() {
+            last.extra = extra;
+        }
     }
 }

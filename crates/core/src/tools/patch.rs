@@ -219,7 +219,10 @@ pub async fn apply(scope: &mut CallScope, item_id: &str, patch_text: &str, cwd: 
             }
         }
     }
+    // What the files held before, so a revert of this turn can put them back.
+    let before = crate::checkpoint::Before::capture(&paths);
     let result = codex_apply_patch::apply_patch(&patch, cwd, &write_policy);
+    let checkpoint = before.finish(&ctx.turn_id, item_id);
     let (status, text) = match result {
         Ok(outcome) => (
             PatchApplyStatus::Completed,
@@ -227,7 +230,9 @@ pub async fn apply(scope: &mut CallScope, item_id: &str, patch_text: &str, cwd: 
         ),
         Err(e) => (PatchApplyStatus::Failed, freeform(1, e.to_string(), start)),
     };
-    scope.item_completed(item(status), started_ms).await;
+    scope
+        .item_completed_with(item(status), started_ms, checkpoint.into_iter().collect())
+        .await;
     let diff = ctx
         .tools
         .diff

@@ -261,6 +261,7 @@ impl Recorder {
                 c.completed_ms,
             );
             self.persist(vec![entry]);
+            self.persist(c.extra);
             if c.turn_id == self.turn_id {
                 self.items.push(c.item);
             }

@@ -10,6 +10,7 @@
 
 mod account;
 mod command;
+mod history;
 mod initialize;
 mod mcp;
 mod models;
@@ -32,6 +33,7 @@ pub fn table() -> HandlerTable {
     subscriptions::register(&mut table);
     command::register(&mut table);
     mcp::register(&mut table);
+    history::register(&mut table);
     table
 }
 

@@ -52,8 +52,14 @@ pub async fn resume(cx: Cx, p: ThreadResumeParams, r: Responder<m::ThreadResume>
     match cx.runtime.resume_thread(p).await {
         Ok(mut response) => {
             let in_progress = reattach::patch(&mut response.thread.turns, &attachment.live_turn);
-            r.answer(Ok(response)).await;
-            subscriptions.release(&cx.client, &thread_id, &in_progress);
+            let limit = cx.runtime.max_response_bytes();
+            let oversized = |size| cx.runtime.oversized_response(m::ThreadResume::NAME, size);
+            if r.answer_within(Ok(response), limit, oversized).await {
+                subscriptions.release(&cx.client, &thread_id, &in_progress);
+            } else if subscriptions.abandon(&cx.client, &thread_id, attachment) {
+                // Answered with an error (too long): the caller did not join the thread.
+                unload_when_unwanted(cx.runtime.clone(), cx.router.clone(), thread_id);
+            }
         }
         Err(e) => {
             r.answer(Err(e)).await;

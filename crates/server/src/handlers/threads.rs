@@ -2,7 +2,7 @@
 
 use super::subscriptions::{self, joining, subscribing};
 use crate::dispatch::{Cx, HandlerTable, Responder};
-use codex_protocol::methods as m;
+use codex_protocol::methods::{self as m, Method};
 use codex_protocol::v2::*;
 
 pub fn register(table: &mut HandlerTable) {
@@ -41,7 +41,10 @@ async fn loaded_list(cx: Cx, _p: ThreadLoadedListParams, r: Responder<m::ThreadL
 }
 
 async fn read(cx: Cx, p: ThreadReadParams, r: Responder<m::ThreadRead>) {
-    r.answer(cx.runtime.read_thread(p).await).await;
+    let limit = cx.runtime.max_response_bytes();
+    let oversized = |size| cx.runtime.oversized_response(m::ThreadRead::NAME, size);
+    r.answer_within(cx.runtime.read_thread(p).await, limit, oversized)
+        .await;
 }
 
 async fn archive(cx: Cx, p: ThreadArchiveParams, r: Responder<m::ThreadArchive>) {

@@ -4,6 +4,7 @@ mod client_tools;
 mod clients;
 mod command_exec;
 pub mod harness;
+mod history;
 mod list_scale;
 mod mcp;
 mod models;

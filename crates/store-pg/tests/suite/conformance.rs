@@ -18,6 +18,14 @@ fn lifecycle() {
 }
 
 #[test]
+fn scans_and_spans_by_line_ordinal() {
+    run(async {
+        let url = fresh_database().await;
+        conformance::scans_and_spans(&store(&url)).await;
+    });
+}
+
+#[test]
 fn lease_refusal_naming_the_owner_and_takeover_after_expiry() {
     run(async {
         let url = fresh_database().await;

@@ -28,6 +28,13 @@ fn embedded_store_lifecycle_conformance() {
 }
 
 #[test]
+fn embedded_store_scans_and_spans_by_byte_position() {
+    let home = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::new(home.path());
+    bounded(&runtime(), conformance::scans_and_spans(&store));
+}
+
+#[test]
 fn embedded_store_lease_conformance_across_two_opens_of_one_home() {
     let home = tempfile::tempdir().unwrap();
     let (a, b) = (

@@ -53,6 +53,12 @@ COMMAND_EXEC_WRITE: Final = "command/exec/write"
 COMMAND_EXEC_TERMINATE: Final = "command/exec/terminate"
 COMMAND_EXEC_RESIZE: Final = "command/exec/resize"
 THREAD_SHELL_COMMAND: Final = "thread/shellCommand"
+THREAD_TURNS_LIST: Final = "thread/turns/list"
+THREAD_ITEMS_LIST: Final = "thread/items/list"
+THREAD_REVERT: Final = "thread/revert"
+THREAD_DELETE: Final = "thread/delete"
+THREAD_METADATA_UPDATE: Final = "thread/metadata/update"
+THREAD_INJECT_ITEMS: Final = "thread/inject_items"
 
 # Client -> server notifications
 INITIALIZED: Final = "initialized"
@@ -91,6 +97,8 @@ FS_CHANGED: Final = "fs/changed"
 SKILLS_CHANGED: Final = "skills/changed"
 COMMAND_EXEC_OUTPUT_DELTA: Final = "command/exec/outputDelta"
 ITEM_COMMAND_EXECUTION_TERMINAL_INTERACTION: Final = "item/commandExecution/terminalInteraction"
+THREAD_REVERTED: Final = "thread/reverted"
+THREAD_DELETED: Final = "thread/deleted"
 
 # Server -> client requests
 ITEM_COMMAND_EXECUTION_REQUEST_APPROVAL: Final = "item/commandExecution/requestApproval"

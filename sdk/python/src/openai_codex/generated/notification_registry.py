@@ -32,7 +32,9 @@ from .v2_all import SkillsChangedNotification
 from .v2_all import TerminalInteractionNotification
 from .v2_all import ThreadArchivedNotification
 from .v2_all import ThreadClosedNotification
+from .v2_all import ThreadDeletedNotification
 from .v2_all import ThreadNameUpdatedNotification
+from .v2_all import ThreadRevertedNotification
 from .v2_all import ThreadStartedNotification
 from .v2_all import ThreadStatusChangedNotification
 from .v2_all import ThreadTokenUsageUpdatedNotification
@@ -67,7 +69,9 @@ NOTIFICATION_MODELS: dict[str, type[BaseModel]] = {
     "skills/changed": SkillsChangedNotification,
     "thread/archived": ThreadArchivedNotification,
     "thread/closed": ThreadClosedNotification,
+    "thread/deleted": ThreadDeletedNotification,
     "thread/name/updated": ThreadNameUpdatedNotification,
+    "thread/reverted": ThreadRevertedNotification,
     "thread/started": ThreadStartedNotification,
     "thread/status/changed": ThreadStatusChangedNotification,
     "thread/tokenUsage/updated": ThreadTokenUsageUpdatedNotification,
@@ -103,7 +107,9 @@ KnownNotificationPayload: TypeAlias = (
     TerminalInteractionNotification |
     ThreadArchivedNotification |
     ThreadClosedNotification |
+    ThreadDeletedNotification |
     ThreadNameUpdatedNotification |
+    ThreadRevertedNotification |
     ThreadStartedNotification |
     ThreadStatusChangedNotification |
     ThreadTokenUsageUpdatedNotification |

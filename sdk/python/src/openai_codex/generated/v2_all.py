@@ -564,6 +564,24 @@ class FileChangeRequestApprovalResponse(BaseModel):
     decision: ApprovalDecision
 
 
+class FileNotRestored(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    path: str
+    reason: str
+
+
+class FileRestoreReport(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    not_restored: Annotated[list[FileNotRestored], Field(alias="notRestored")]
+    restored: list[str]
+
+
 class FsChangedNotification(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1676,6 +1694,50 @@ class ThreadCompactStartResponse(BaseModel):
     )
 
 
+class ThreadDeleteParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    thread_id: Annotated[str, Field(alias="threadId")]
+
+
+class ThreadDeleteResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
+class ThreadDeletedNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    thread_id: Annotated[str, Field(alias="threadId")]
+
+
+class ThreadInjectItemsParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    items: Annotated[
+        list[Any],
+        Field(
+            description="Raw Responses API items appended to the history the model sees next."
+        ),
+    ]
+    thread_id: Annotated[str, Field(alias="threadId")]
+
+
+class ThreadInjectItemsResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+
+
 class AgentMessageThreadItem(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1804,6 +1866,52 @@ class DynamicToolCallThreadItem(BaseModel):
     type: Literal["dynamicToolCall"]
 
 
+class ItemThreadItemsListAnchor(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    item_id: Annotated[str, Field(alias="itemId")]
+    type: Literal["item"]
+
+
+class ThreadItemsListAnchor(RootModel[ItemThreadItemsListAnchor]):
+    root: Annotated[
+        ItemThreadItemsListAnchor,
+        Field(description="An exclusive position inside the turn named by `turnId`."),
+    ]
+
+
+class ThreadItemsListCursor(RootModel[str | ThreadItemsListAnchor]):
+    root: Annotated[
+        str | ThreadItemsListAnchor,
+        Field(
+            description="Where an items page starts: an opaque cursor, or an item anchor (needs `turnId`)."
+        ),
+    ]
+
+
+class ThreadItemsListParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cursor: ThreadItemsListCursor | None = None
+    limit: Annotated[int | None, Field(ge=0)] = None
+    sort_direction: Annotated[
+        SortDirection | None,
+        Field(alias="sortDirection", description="Oldest first (`asc`) by default."),
+    ] = None
+    thread_id: Annotated[str, Field(alias="threadId")]
+    turn_id: Annotated[
+        str | None,
+        Field(
+            alias="turnId",
+            description="Only this turn's items; every turn's when absent.",
+        ),
+    ] = None
+
+
 class ThreadListCwdFilter(RootModel[str | list[str]]):
     root: Annotated[
         str | list[str],
@@ -1829,6 +1937,27 @@ class ThreadLoadedListResponse(BaseModel):
     next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
 
 
+class ThreadMetadataGitInfoUpdateParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    branch: str | None = None
+    origin_url: Annotated[str | None, Field(alias="originUrl")] = None
+    sha: str | None = None
+
+
+class ThreadMetadataUpdateParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    git_info: Annotated[
+        ThreadMetadataGitInfoUpdateParams | None, Field(alias="gitInfo")
+    ] = None
+    thread_id: Annotated[str, Field(alias="threadId")]
+
+
 class ThreadNameUpdatedNotification(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1844,6 +1973,36 @@ class ThreadReadParams(BaseModel):
         populate_by_name=True,
     )
     include_turns: Annotated[bool | None, Field(alias="includeTurns")] = False
+    thread_id: Annotated[str, Field(alias="threadId")]
+
+
+class ThreadRevertParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    before_turn_id: Annotated[
+        str,
+        Field(
+            alias="beforeTurnId",
+            description="This turn and every later one are removed.",
+        ),
+    ]
+    restore_files: Annotated[
+        bool | None,
+        Field(
+            alias="restoreFiles",
+            description="Beyond the official runtime: also put the files the removed turns changed through `apply_patch` back as they were before those turns (when nothing changed them since).",
+        ),
+    ] = None
+    thread_id: Annotated[str, Field(alias="threadId")]
+
+
+class ThreadRevertedNotification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
@@ -2784,6 +2943,33 @@ class ThreadItem(
     ]
 
 
+class ThreadItemEntry(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    completed_at_ms: Annotated[
+        int | None,
+        Field(alias="completedAtMs", description="Unix milliseconds, when recorded."),
+    ] = None
+    item: ThreadItem
+    started_at_ms: Annotated[
+        int | None,
+        Field(alias="startedAtMs", description="Unix milliseconds, when recorded."),
+    ] = None
+    turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class ThreadItemsListResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    backwards_cursor: Annotated[str | None, Field(alias="backwardsCursor")] = None
+    data: list[ThreadItemEntry]
+    next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
+
+
 class ThreadListParams(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -2904,6 +3090,32 @@ class ThreadTokenUsageUpdatedNotification(BaseModel):
     thread_id: Annotated[str, Field(alias="threadId")]
     token_usage: Annotated[ThreadTokenUsage, Field(alias="tokenUsage")]
     turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class ThreadTurnsListParams(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    cursor: Annotated[
+        str | None,
+        Field(
+            description="A `nextCursor` (continue in the same direction) or a `backwardsCursor` (with the opposite direction: starts at, and includes, the first turn of the page it came with)."
+        ),
+    ] = None
+    items_view: Annotated[
+        TurnItemsView | None,
+        Field(
+            alias="itemsView",
+            description="`summary` by default: each turn's user message and final answer only.",
+        ),
+    ] = None
+    limit: Annotated[int | None, Field(ge=0)] = None
+    sort_direction: Annotated[
+        SortDirection | None,
+        Field(alias="sortDirection", description="Newest first (`desc`) by default."),
+    ] = None
+    thread_id: Annotated[str, Field(alias="threadId")]
 
 
 class ThreadUnsubscribeResponse(BaseModel):
@@ -3212,6 +3424,14 @@ class ThreadListResponse(BaseModel):
     next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
 
 
+class ThreadMetadataUpdateResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    thread: Thread
+
+
 class ThreadReadResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -3244,6 +3464,37 @@ class ThreadResumeResponse(BaseModel):
     thread: Thread
 
 
+class ThreadRevertResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    file_restore: Annotated[
+        FileRestoreReport | None,
+        Field(alias="fileRestore", description="Only with `restoreFiles: true`."),
+    ] = None
+    items_backwards_cursor: Annotated[
+        str | None,
+        Field(
+            alias="itemsBackwardsCursor",
+            description='For `thread/items/list` with `sortDirection: "desc"`: starts at the newest item left.',
+        ),
+    ] = None
+    thread: Annotated[
+        Thread,
+        Field(
+            description="The thread after the revert; `turns` is empty (page them with `thread/turns/list`)."
+        ),
+    ]
+    turns_backwards_cursor: Annotated[
+        str | None,
+        Field(
+            alias="turnsBackwardsCursor",
+            description='For `thread/turns/list` with `sortDirection: "desc"`: starts at the newest turn left.',
+        ),
+    ] = None
+
+
 class ThreadStartResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -3274,6 +3525,24 @@ class ThreadStartedNotification(BaseModel):
         populate_by_name=True,
     )
     thread: Thread
+
+
+class ThreadTurnsListResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    backwards_cursor: Annotated[
+        str | None,
+        Field(
+            alias="backwardsCursor",
+            description="For the opposite direction, starting at this page's first turn; null on an empty page.",
+        ),
+    ] = None
+    data: list[Turn]
+    next_cursor: Annotated[
+        str | None, Field(alias="nextCursor", description="Null on the last page.")
+    ] = None
 
 
 class ThreadUnarchiveResponse(BaseModel):
