@@ -1,6 +1,8 @@
 //! One connected client as the server knows it: its [`Peer`], what it said in `initialize`
-//! (identity, notification opt-outs), and the opaque [`Origin`] the core routes by.
+//! (identity, notification opt-outs), the opaque [`Origin`] the core routes by, and its
+//! `fs/watch` watches.
 
+use crate::watches::ConnectionWatches;
 use codex_core::{Caller, ClientIdentity, Origin};
 use codex_jsonrpc::Peer;
 use std::collections::HashSet;
@@ -13,6 +15,8 @@ pub struct ClientConnection {
     identity: OnceLock<Arc<ClientIdentity>>,
     /// Notification methods the client asked not to receive.
     opted_out: OnceLock<HashSet<String>>,
+    /// This connection's `fs/watch` watches; dropped when it closes.
+    pub fs_watches: ConnectionWatches,
 }
 
 impl ClientConnection {
@@ -22,6 +26,7 @@ impl ClientConnection {
             peer,
             identity: OnceLock::new(),
             opted_out: OnceLock::new(),
+            fs_watches: ConnectionWatches::default(),
         }
     }
 

@@ -10,8 +10,9 @@
 //!   request.
 //! - `dispatch`: the typed handler table and [`dispatch::Responder`].
 //! - `handlers`: one handler per method, by area (`threads`, `turns`, `models`, `account`,
-//!   `initialize`). Add a method there.
+//!   `config`, `fs`, `skills`, `search`, `initialize`). Add a method there.
 //! - `rpc_error`: core errors to JSON-RPC errors.
+//! - `watches`: a connection's `fs/watch` registry.
 //!
 //! A second connection (a unix socket, a WebSocket) attaches with [`AppServer::serve`] on its
 //! own [`Connection`]; the runtime, router and handlers are shared.
@@ -22,6 +23,7 @@ pub mod dispatch;
 mod handlers;
 mod router;
 mod rpc_error;
+mod watches;
 
 use client::ClientConnection;
 use codex_core::config::Config;
@@ -118,6 +120,7 @@ impl Attached {
     /// is queued for it.
     pub async fn close(self) {
         self.router.detach(self.client.origin);
+        self.client.fs_watches.close();
         self.client.peer.fail_pending();
         self.closing.close(FLUSH_WAIT).await;
     }

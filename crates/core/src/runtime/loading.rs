@@ -15,8 +15,12 @@ impl Runtime {
         }
         let loaded = self.inner.store.load(id).await?;
         let rebuilt = history::rebuild(&loaded.lines);
-        let base = &self.inner.base;
-        let mut settings = ThreadSettings::from_config(base, loaded.record.cwd.clone())?;
+        // The live configuration as of now, with the thread's project layers.
+        let resolved = self
+            .inner
+            .config
+            .settings_for_thread(&loaded.record.cwd, &toml::Table::new())?;
+        let mut settings = ThreadSettings::from_config(&resolved, loaded.record.cwd.clone())?;
         settings.provider_id = loaded.record.model_provider.clone();
         if let Some(model) = rebuilt.last_model.clone().or(loaded.record.model.clone()) {
             settings.model = model;
@@ -31,7 +35,8 @@ impl Runtime {
         if let Some(ctx) = &rebuilt.last_turn_context {
             apply_turn_context(&mut settings, ctx);
         }
-        let project_docs = crate::prompt::project_docs(&settings.cwd, base.project_doc_max_bytes);
+        let project_docs =
+            crate::prompt::project_docs(&settings.cwd, resolved.project_doc_max_bytes);
         let thread = LoadedThread::new(loaded.record, settings, false);
         {
             let mut st = thread.state.lock().await;

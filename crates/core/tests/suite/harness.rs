@@ -88,6 +88,7 @@ impl Harness {
         let (client, rx, _closed) = Peer::new(1024);
         let options = RuntimeOptions {
             default_cwd: cwd.clone(),
+            home_dir: None,
         };
         let runtime =
             Runtime::new(config, Arc::new(PeerSink(client.clone())), options).expect("runtime");

@@ -9,8 +9,12 @@
 //! that module's `register`.
 
 mod account;
+mod config;
+mod fs;
 mod initialize;
 mod models;
+mod search;
+mod skills;
 mod threads;
 mod turns;
 
@@ -24,6 +28,10 @@ pub fn table() -> HandlerTable {
     turns::register(&mut table);
     models::register(&mut table);
     account::register(&mut table);
+    config::register(&mut table);
+    fs::register(&mut table);
+    skills::register(&mut table);
+    search::register(&mut table);
     table
 }
 
@@ -38,17 +46,6 @@ mod tests {
         "mcpServer/tool/call",
         "mcpServer/resource/read",
         "config/mcpServer/reload",
-        "fs/readFile",
-        "fs/writeFile",
-        "fs/createDirectory",
-        "fs/getMetadata",
-        "fs/readDirectory",
-        "fs/remove",
-        "fs/copy",
-        "fs/watch",
-        "fs/unwatch",
-        "fuzzyFileSearch",
-        "skills/list",
     ];
 
     #[test]
