@@ -132,11 +132,14 @@ impl<'a> Overlay<'a> {
         config: &ConfigHandle,
         base_dir: &Path,
     ) -> Result<(), CoreError> {
+        if let Some(requirements) = config.config().requirements() {
+            self.check_requirements(requirements)?;
+        }
         if let Some(cwd) = self.cwd {
             settings.cwd = resolve_cwd(base_dir, cwd)?;
         }
         if let Some(map) = self.config {
-            let extra = codex_config::table_from_json(map);
+            let extra = crate::config::table_from_json(map);
             let resolved = config.settings_for_thread(&settings.cwd, &extra)?;
             let cwd = settings.cwd.clone();
             *settings = ThreadSettings::from_config(&resolved, cwd)?;
@@ -173,9 +176,6 @@ impl<'a> Overlay<'a> {
         }
         if let Some(text) = self.developer_instructions {
             settings.developer_instructions = Some(text.to_string());
-        }
-        if let Some(requirements) = config.config().requirements() {
-            self.check_requirements(requirements)?;
         }
         Ok(())
     }

@@ -49,6 +49,12 @@ impl Skills {
     /// now on.
     pub async fn list(&self, cwd: &Path, force_reload: bool) -> Result<SkillsListEntry, String> {
         self.watch(cwd);
+        if !force_reload {
+            // The common case (every turn): no trip through the blocking pool.
+            if let Some(hit) = self.cache.cached(cwd) {
+                return Ok(hit);
+            }
+        }
         let cache = self.cache.clone();
         let cwd = cwd.to_path_buf();
         tokio::task::spawn_blocking(move || cache.list(&cwd, force_reload))
