@@ -5,7 +5,7 @@ use super::harness::{Env, Server, WAIT};
 use base64::Engine;
 use codex_core::config::{parse_overrides, Config};
 use codex_core::RuntimeOptions;
-use codex_jsonrpc::{Connection, Incoming, Limits, Peer};
+use codex_jsonrpc::{Closing, Connection, Incoming, Limits, Peer};
 use codex_protocol::methods::{
     FsCopy, FsCreateDirectory, FsGetMetadata, FsReadDirectory, FsReadFile, FsRemove, FsUnwatch,
     FsWatch, FsWriteFile, Initialize, Method,
@@ -383,6 +383,7 @@ async fn unwatch_before_any_watch_is_an_unknown_id() {
 struct Client {
     peer: Peer,
     notes: mpsc::Receiver<(String, Value)>,
+    closing: Closing,
 }
 
 impl Client {
@@ -393,7 +394,7 @@ impl Client {
             let connection = Connection::stream(server_end, serving.limits());
             serving.serve(connection).await.close().await;
         });
-        let (peer, mut incoming, _closing) =
+        let (peer, mut incoming, closing) =
             Connection::stream(client_end, Limits::default()).into_parts();
         let (tx, notes) = mpsc::channel(256);
         tokio::spawn(async move {
@@ -407,7 +408,16 @@ impl Client {
             serde_json::from_value(json!({"clientInfo": {"name": "fs_test", "version": "1"}}))
                 .unwrap();
         peer.request::<Initialize>(&init).await.unwrap();
-        Client { peer, notes }
+        Client {
+            peer,
+            notes,
+            closing,
+        }
+    }
+
+    /// Ends the connection: the server sees its input end and closes its side.
+    async fn close(self) {
+        self.closing.close(WAIT).await;
     }
 
     async fn watch(&self, dir: &Path, id: &str) {
@@ -469,8 +479,9 @@ async fn watches_belong_to_their_connection() {
         json!([path(&two.join("for-b.txt"))])
     );
 
-    // A leaves; B's watch goes on.
-    drop(a);
+    // A leaves (its watches end with it); B's watch goes on.
+    a.close().await;
+    std::fs::write(one.join("after-a.txt"), "x").unwrap();
     std::fs::write(two.join("again.txt"), "x").unwrap();
     let change = b.next_change().await;
     assert_eq!(
