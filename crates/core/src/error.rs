@@ -14,6 +14,9 @@ pub enum CoreError {
     InvalidParams(String),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// A `config/*` operation failed; it knows its own JSON-RPC answer.
+    #[error(transparent)]
+    ConfigService(#[from] crate::config::ConfigServiceError),
     #[error(transparent)]
     Store(#[from] codex_store::StoreError),
     #[error("{0}")]

@@ -88,10 +88,9 @@ pub fn to_content(inputs: &[UserInput]) -> Result<Vec<Value>, CoreError> {
             UserInput::LocalImage { path, .. } => {
                 out.push(json!({"type": "input_image", "image_url": data_url(path)?}))
             }
-            UserInput::Skill { name, path } => out.push(json!({
-                "type": "input_text",
-                "text": format!("Use the skill `{name}` described in {}.", path.display()),
-            })),
+            // The skill's whole file follows as a `<skill>` message of its own (the turn adds
+            // it), as the official runtime sends it.
+            UserInput::Skill { .. } => {}
             UserInput::Mention { name, path } => out.push(json!({
                 "type": "input_text",
                 "text": format!("@{name} ({path})"),

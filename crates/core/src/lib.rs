@@ -4,14 +4,16 @@
 //!
 //! # Layout, from the top of the chain down (a module uses only modules below it)
 //! - [`runtime`]: [`Runtime`], one method per protocol operation, by area
-//!   (`runtime/threads.rs`, `turns.rs`, `models.rs`, `account.rs`).
+//!   (`runtime/threads.rs`, `turns.rs`, `models.rs`, `account.rs`, `config.rs`, `files.rs`,
+//!   `skills.rs`).
 //! - `turn`: the turn loop, in a narrow [`turn::TurnEnv`], never the whole runtime.
 //! - `thread`, `loaded`: a loaded thread (state, status, tools) and the bounded table of them.
 //! - [`tools`]: the [`tools::Tool`] trait, the per-thread registry, the built-in tools.
 //! - Shared leaves: [`sink`] (the typed client channel), [`reply`] (answering a request
 //!   before doing what follows it), [`identity`] (who asks), `store_access` (every store call,
 //!   on the blocking pool), `settings` (per-thread settings and the one request overlay),
-//!   `prompt`, `history`, `rollout`, `input`, `list`, `status`, `clock`, `toml_json`,
+//!   `requirements` (what a request may ask for), `skills` (skills for the prompt and
+//!   `skills/changed`), `prompt`, `history`, `rollout`, `input`, `list`, `status`, `clock`,
 //!   `review` (review targets, prompts and findings),
 //!   `rollback` (revert markers), `turn_index` (a rollout indexed by turn, for paging),
 //!   `page_cursor`, `checkpoint` (file snapshots for revert), `injected`,
@@ -38,16 +40,17 @@ mod loaded;
 mod page_cursor;
 mod prompt;
 pub mod reply;
+mod requirements;
 mod review;
 mod rollback;
 mod rollout;
 pub mod runtime;
 mod settings;
 pub mod sink;
+mod skills;
 mod status;
 mod store_access;
 mod thread;
-mod toml_json;
 pub mod tools;
 mod turn;
 mod turn_index;

@@ -98,7 +98,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn thread(id: &str, ephemeral: bool) -> Arc<LoadedThread> {
-        let base = crate::config::Settings::from_table(&toml::Table::new()).unwrap();
+        let base = Arc::new(crate::config::Settings::from_table(&toml::Table::new()).unwrap());
         let settings = ThreadSettings::from_config(&base, PathBuf::from("/w")).unwrap();
         let record = ThreadRecord {
             id: id.to_string(),

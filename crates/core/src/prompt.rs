@@ -1,5 +1,6 @@
 //! Building a Responses API request: base instructions as the first developer message, the
-//! environment context and AGENTS.md, the history, the tools, and the per-turn options.
+//! permissions, developer instructions and skills list, AGENTS.md and the environment context,
+//! the history, the tools, and the per-turn options.
 
 use crate::settings::{approval_policy_name, ThreadSettings};
 use codex_protocol::v2::{ReasoningSummary, SandboxPolicy};
@@ -19,6 +20,8 @@ pub struct PromptParts<'a> {
     pub tools: Vec<Value>,
     pub output_schema: Option<&'a Value>,
     pub project_docs: Option<&'a str>,
+    /// The `<skills_instructions>` message: the skills' names, descriptions and files.
+    pub skills: Option<&'a str>,
 }
 
 fn developer(text: &str) -> Value {
@@ -30,7 +33,11 @@ fn user_text(text: &str) -> Value {
 }
 
 /// The context messages that precede the history in every request.
-pub fn context_messages(s: &ThreadSettings, project_docs: Option<&str>) -> Vec<Value> {
+pub fn context_messages(
+    s: &ThreadSettings,
+    project_docs: Option<&str>,
+    skills: Option<&str>,
+) -> Vec<Value> {
     let base = s
         .base_instructions
         .as_deref()
@@ -43,6 +50,9 @@ pub fn context_messages(s: &ThreadSettings, project_docs: Option<&str>) -> Vec<V
         .filter(|d| !d.trim().is_empty())
     {
         out.push(developer(dev));
+    }
+    if let Some(skills) = skills {
+        out.push(developer(skills));
     }
     if let Some(docs) = project_docs.filter(|d| !d.trim().is_empty()) {
         out.push(user_text(&format!(
@@ -132,7 +142,7 @@ fn environment_context(s: &ThreadSettings) -> String {
 
 /// The request body for one sampling request.
 pub fn request_body(p: &PromptParts<'_>) -> Value {
-    let mut input = context_messages(p.settings, p.project_docs);
+    let mut input = context_messages(p.settings, p.project_docs, p.skills);
     input.extend(crate::history::for_prompt(p.history));
     let mut body = json!({
         "model": p.settings.model,

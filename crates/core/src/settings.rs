@@ -1,9 +1,9 @@
 //! Per-thread settings: resolved from configuration, changed by the settings a request
 //! carries (`thread/start`, `resume`, `fork`, and `turn/start` overrides, which persist to
 //! later turns), and reported back on the wire. [`Overlay`] is the one place where request
-//! settings are applied.
+//! settings are applied, and where they are checked against the administrator's requirements.
 
-use crate::config::{Config, ConfigError, Settings};
+use crate::config::{ConfigError, ConfigHandle, Requirements, Settings};
 use crate::error::CoreError;
 use codex_protocol::v2::{
     ApprovalMode, ApprovalsReviewer, AskForApproval, ReasoningEffort, ReasoningSummary,
@@ -24,11 +24,15 @@ pub struct ThreadSettings {
     pub summary: Option<ReasoningSummary>,
     pub base_instructions: Option<String>,
     pub developer_instructions: Option<String>,
+    /// The configuration this thread was resolved from (the live configuration when it
+    /// started, its project layers, its own `config` map): providers, context window,
+    /// compaction. A later config write does not change a running thread.
+    pub resolved: Arc<Settings>,
 }
 
 impl ThreadSettings {
     /// Defaults from configuration (read-only sandbox and on-request approvals when unset).
-    pub fn from_config(settings: &Settings, cwd: PathBuf) -> Result<Self, ConfigError> {
+    pub fn from_config(settings: &Arc<Settings>, cwd: PathBuf) -> Result<Self, ConfigError> {
         let mode = settings.sandbox_mode.unwrap_or(SandboxMode::ReadOnly);
         Ok(ThreadSettings {
             model: settings
@@ -49,6 +53,7 @@ impl ThreadSettings {
             summary: settings.reasoning_summary,
             base_instructions: settings.base_instructions.clone(),
             developer_instructions: settings.developer_instructions.clone(),
+            resolved: settings.clone(),
         })
     }
 }
@@ -114,37 +119,38 @@ impl<'a> Overlay<'a> {
         }
     }
 
-    /// Applies the overlay. `base` is the configuration resolved at start-up; relative
-    /// directories resolve against `base_dir`.
+    /// Applies the overlay. A `config` map resolves the thread's settings again from the live
+    /// configuration (`config`) and the project layers of its working directory, with the map's
+    /// dotted keys on top; relative directories resolve against `base_dir`.
     ///
     /// # Errors
-    /// An unknown provider, a `cwd` that is not a directory, or a bad `config` entry.
+    /// An unknown provider, a `cwd` that is not a directory, a bad `config` entry, or an
+    /// approval policy or sandbox the administrator's requirements do not allow.
     pub fn apply(
         &self,
         settings: &mut ThreadSettings,
-        config: &Config,
-        base: &Arc<Settings>,
+        config: &ConfigHandle,
         base_dir: &Path,
     ) -> Result<(), CoreError> {
-        let resolved = match self.config {
-            Some(map) => {
-                let resolved =
-                    Arc::new(config.settings(&crate::toml_json::json_to_toml_table(map))?);
-                let cwd = settings.cwd.clone();
-                *settings = ThreadSettings::from_config(&resolved, cwd)?;
-                resolved
-            }
-            None => base.clone(),
-        };
+        if let Some(requirements) = config.config().requirements() {
+            self.check_requirements(requirements)?;
+        }
+        if let Some(cwd) = self.cwd {
+            settings.cwd = resolve_cwd(base_dir, cwd)?;
+        }
+        if let Some(map) = self.config {
+            let extra = crate::config::table_from_json(map);
+            let resolved = config.settings_for_thread(&settings.cwd, &extra)?;
+            let cwd = settings.cwd.clone();
+            *settings = ThreadSettings::from_config(&resolved, cwd)?;
+        }
+        let resolved = settings.resolved.clone();
         if let Some(model) = self.model {
             settings.model = model.to_string();
         }
         if let Some(provider) = self.model_provider {
             resolved.provider(provider)?;
             settings.provider_id = provider.to_string();
-        }
-        if let Some(cwd) = self.cwd {
-            settings.cwd = resolve_cwd(base_dir, cwd)?;
         }
         if let Some(policy) = self.approval_policy {
             settings.approval_policy = policy.clone();
@@ -172,6 +178,36 @@ impl<'a> Overlay<'a> {
             settings.developer_instructions = Some(text.to_string());
         }
         Ok(())
+    }
+
+    /// The approval policy and sandbox this request names, against the administrator's
+    /// requirements (configured values were checked when the configuration loaded).
+    fn check_requirements(&self, requirements: &Requirements) -> Result<(), CoreError> {
+        if let Some(policy) = self.approval_policy {
+            crate::requirements::check_approval_policy(policy, requirements)?;
+        }
+        let requested = match self.sandbox {
+            Some(SandboxChoice::Mode(mode)) => Some(("sandbox", mode)),
+            Some(SandboxChoice::Policy(policy)) => {
+                sandbox_mode_of(policy).map(|mode| ("sandboxPolicy", mode))
+            }
+            None => None,
+        };
+        if let Some((param, mode)) = requested {
+            crate::requirements::check_sandbox_mode(param, mode, requirements)?;
+        }
+        Ok(())
+    }
+}
+
+/// The mode of a sandbox policy. An external sandbox is the host's business, not a mode
+/// requirements can list, so it has none.
+fn sandbox_mode_of(policy: &SandboxPolicy) -> Option<SandboxMode> {
+    match policy {
+        SandboxPolicy::ReadOnly { .. } => Some(SandboxMode::ReadOnly),
+        SandboxPolicy::WorkspaceWrite { .. } => Some(SandboxMode::WorkspaceWrite),
+        SandboxPolicy::DangerFullAccess => Some(SandboxMode::DangerFullAccess),
+        SandboxPolicy::ExternalSandbox { .. } => None,
     }
 }
 
@@ -281,7 +317,7 @@ mod tests {
 
     #[test]
     fn turn_context_round_trips_permissions() {
-        let base = Settings::from_table(&toml::Table::new()).unwrap();
+        let base = Arc::new(Settings::from_table(&toml::Table::new()).unwrap());
         let mut written = ThreadSettings::from_config(&base, PathBuf::from("/w")).unwrap();
         written.approval_policy = AskForApproval::Mode(ApprovalMode::Never);
         written.sandbox = SandboxPolicy::WorkspaceWrite {

@@ -26,7 +26,8 @@ pub enum WireApi {
 }
 
 /// One provider: a built-in, or a `[model_providers.<id>]` entry resolved by `codex-config`.
-#[derive(Clone, Debug, Default)]
+/// Comparable, so a cached client can tell that its provider's definition changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProviderInfo {
     /// The `[model_providers.<id>]` key.
     pub id: String,

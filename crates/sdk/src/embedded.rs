@@ -54,8 +54,15 @@ impl Codex {
         };
         // Built here, not in the task, so a configuration that does not resolve is this
         // call's error instead of a closed connection.
-        let server = AppServer::new(loaded, RuntimeOptions { default_cwd })
-            .map_err(|e| Error::Embedded(e.to_string()))?;
+        // User skills live under $HOME, as for the binary.
+        let home_dir = std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(std::path::PathBuf::from);
+        let options = RuntimeOptions {
+            default_cwd,
+            home_dir,
+        };
+        let server = AppServer::new(loaded, options).map_err(|e| Error::Embedded(e.to_string()))?;
         let (server_end, client_end) = codex_jsonrpc::memory_pair();
         let server_connection = codex_jsonrpc::Connection::stream(server_end, server.limits());
         // One session, as `codex app-server` runs one over stdio: serve until the client's

@@ -1,7 +1,9 @@
 //! One connected client as the server knows it: its [`Peer`], what it said in `initialize`
 //! (identity, notification opt-outs), the opaque [`Origin`] the core routes by, the threads it
-//! explicitly unsubscribed from, and whether it was dropped for not keeping up.
+//! explicitly unsubscribed from, whether it was dropped for not keeping up, and its
+//! `fs/watch` watches.
 
+use crate::watches::ConnectionWatches;
 use codex_core::{Caller, ClientIdentity, Origin};
 use codex_jsonrpc::{Frame, Peer};
 use codex_protocol::jsonrpc::{error_codes, JsonRpcErrorBody};
@@ -24,6 +26,8 @@ pub struct ClientConnection {
     kicked: CancellationToken,
     /// The bound of its outgoing queue (frames): past it, the client is dropped.
     queue_limit: usize,
+    /// This connection's `fs/watch` watches; dropped when it closes.
+    pub fs_watches: ConnectionWatches,
 }
 
 impl ClientConnection {
@@ -36,6 +40,7 @@ impl ClientConnection {
             left: Mutex::new(HashSet::new()),
             kicked: CancellationToken::new(),
             queue_limit,
+            fs_watches: ConnectionWatches::default(),
         }
     }
 

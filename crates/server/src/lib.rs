@@ -15,8 +15,10 @@
 //!   [`listen::serve_listeners`], which runs them until stdin ends or a signal.
 //! - `dispatch`: the typed handler table and [`dispatch::Responder`].
 //! - `handlers`: one handler per method, by area (`threads`, `turns`, `models`, `account`,
-//!   `initialize`, `review`, `subscriptions`, `command`, `mcp`). Add a method there.
+//!   `initialize`, `review`, `subscriptions`, `command`, `mcp`, `history`, `config`, `fs`,
+//!   `skills`, `search`). Add a method there.
 //! - `rpc_error`: core errors to JSON-RPC errors.
+//! - `watches`: a connection's `fs/watch` registry.
 //!
 //! A second connection (a unix socket, a WebSocket) attaches with [`AppServer::serve`] on its
 //! own [`Connection`]; the runtime, router and handlers are shared.
@@ -30,6 +32,7 @@ mod reattach;
 mod router;
 mod rpc_error;
 mod subscriptions;
+mod watches;
 
 use client::ClientConnection;
 use codex_core::config::Config;
@@ -150,6 +153,7 @@ impl Attached {
     /// subscriber of (once they are idle).
     pub async fn close(self) {
         let orphaned = self.router.detach(self.client.origin);
+        self.client.fs_watches.close();
         self.client.peer.fail_pending();
         self.closing.close(FLUSH_WAIT).await;
         for thread_id in orphaned {

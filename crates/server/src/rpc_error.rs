@@ -12,5 +12,6 @@ pub fn rpc_error(e: CoreError) -> JsonRpcErrorBody {
             JsonRpcErrorBody::invalid_request(e.to_string())
         }
         CoreError::Store(_) | CoreError::Internal(_) => JsonRpcErrorBody::internal(e.to_string()),
+        CoreError::ConfigService(e) => e.to_rpc_error(),
     }
 }

@@ -151,6 +151,12 @@ impl SkillsCache {
         &self.homes
     }
 
+    /// The cached skills of `cwd`, without touching the disk: lets an async caller skip the
+    /// blocking pool on a hit.
+    pub fn cached(&self, cwd: &Path) -> Option<SkillsListEntry> {
+        self.entries.lock().ok().and_then(|e| e.get(cwd).cloned())
+    }
+
     /// The skills of `cwd` (blocking I/O on a miss).
     pub fn list(&self, cwd: &Path, force_reload: bool) -> SkillsListEntry {
         if !force_reload {

@@ -10,7 +10,7 @@ use codex_protocol::v2::*;
 impl Runtime {
     /// `account/read`.
     pub async fn read_account(&self) -> Result<GetAccountResponse, CoreError> {
-        let settings = &self.inner.base;
+        let settings = &self.current_settings();
         let provider = settings.provider(&settings.model_provider)?;
         let account =
             codex_model::resolve_api_key(&provider, self.codex_home()).map(|_| Account::ApiKey);

@@ -93,7 +93,8 @@ impl Runtime {
         let sandbox = match &p.sandbox_policy {
             Some(policy) => command_policy(policy),
             None => command_policy(
-                &ThreadSettings::from_config(&self.inner.base, default_cwd.clone())?.sandbox,
+                &ThreadSettings::from_config(&self.current_settings(), default_cwd.clone())?
+                    .sandbox,
             ),
         };
         let mut env = command_env(!sandbox.has_full_network_access());

@@ -17,11 +17,16 @@ impl Runtime {
         }
         let loaded = self.inner.store.load(id).await?;
         let rebuilt = history::rebuild(&loaded.lines);
-        let base = &self.inner.base;
-        let mut settings = ThreadSettings::from_config(base, loaded.record.cwd.clone())?;
+        // The live configuration as of now, with the thread's project layers.
+        let resolved = self
+            .inner
+            .config
+            .settings_for_thread(&loaded.record.cwd, &toml::Table::new())?;
+        let mut settings = ThreadSettings::from_config(&resolved, loaded.record.cwd.clone())?;
         settings.provider_id = loaded.record.model_provider.clone();
         apply_stored_settings(&mut settings, &rebuilt, &loaded.record);
-        let project_docs = crate::prompt::project_docs(&settings.cwd, base.project_doc_max_bytes);
+        let project_docs =
+            crate::prompt::project_docs(&settings.cwd, resolved.project_doc_max_bytes);
         let tools_config = self.inner.tools_config.resolve(&toml::Table::new())?;
         let policy = settings.approval_policy.clone();
         let thread = LoadedThread::new(loaded.record, settings, false);
@@ -57,7 +62,7 @@ impl Runtime {
         if st.settings.cwd != cwd {
             st.project_docs = crate::prompt::project_docs(
                 &st.settings.cwd,
-                self.inner.base.project_doc_max_bytes,
+                st.settings.resolved.project_doc_max_bytes,
             );
         }
         st.history = rebuilt.history;

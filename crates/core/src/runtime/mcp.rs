@@ -12,7 +12,6 @@
 //! thread's configuration says is `tools_config`.
 
 use super::Runtime;
-use crate::config::Config;
 use crate::error::CoreError;
 use crate::thread::LoadedThread;
 use crate::tools::{ElicitationRoute, ThreadMcp};
@@ -193,11 +192,13 @@ impl Runtime {
     /// # Errors
     /// A configuration that does not load or whose servers are invalid; nothing changes then.
     pub async fn reload_mcp_servers(&self) -> Result<McpServerRefreshResponse, CoreError> {
-        let options = self.inner.config.options().clone();
-        let config = tokio::task::spawn_blocking(move || Config::load_with(options))
+        let live = self.inner.config.clone();
+        tokio::task::spawn_blocking(move || live.reload())
             .await
             .map_err(|e| CoreError::Internal(format!("config reload: {e}")))??;
-        self.inner.tools_config.replace(&config.raw)?;
+        self.inner
+            .tools_config
+            .replace(&self.inner.config.config().raw)?;
         for id in self.inner.threads.ids() {
             let Some(thread) = self.inner.threads.get(&id) else {
                 continue;

@@ -1,9 +1,9 @@
 //! [`Runtime`], the facade the server calls: one method per protocol operation, grouped by
-//! area in the submodules (`threads`, `turns`, `models`, `account`, `review`, `command_exec`,
-//! `shell_command`; paged history in `pages`, `revert`, `thread_edits`, `response_limit`). It
-//! owns the store access,
-//! the loaded threads, the model clients and the sink to clients, and hands a turn only the
-//! narrow [`TurnEnv`] it needs.
+//! area in the submodules (`threads`, `turns`, `models`, `account`, `config`, `files`,
+//! `skills`, `review`, `command_exec`, `shell_command`, `mcp`; paged history in `pages`,
+//! `revert`, `thread_edits`, `response_limit`). It owns the live configuration, the store
+//! access, the loaded threads, the model clients, skills and file search, and the sink to
+//! clients, and hands a turn only the narrow [`TurnEnv`] it needs.
 //!
 //! Operations that must do something after answering (announce a new thread, launch or stop a
 //! turn) take a [`Reply`] and answer through it first; the others return their result.
@@ -16,6 +16,8 @@ mod account;
 mod client_tools;
 mod command_exec;
 mod command_registries;
+mod config;
+mod files;
 mod leases;
 mod loading;
 mod mcp;
@@ -25,13 +27,14 @@ mod response_limit;
 mod revert;
 mod review;
 mod shell_command;
+mod skills;
 mod thread_edits;
 mod threads;
 mod tools_config;
 mod turns;
 pub mod unload;
 
-use crate::config::{Config, Settings};
+use crate::config::{Config, ConfigHandle, Settings};
 use crate::error::CoreError;
 use crate::identity::Caller;
 use crate::loaded::LoadedThreads;
@@ -58,6 +61,9 @@ pub struct RuntimeOptions {
     /// The working directory of threads started without a `cwd`, and the base of relative
     /// `cwd` params (the process's directory, for the binary).
     pub default_cwd: PathBuf,
+    /// The user's home directory (`$HOME`), which holds user skills in `.agents/skills`;
+    /// `None` leaves that root out.
+    pub home_dir: Option<PathBuf>,
 }
 
 impl RuntimeOptions {
@@ -68,7 +74,13 @@ impl RuntimeOptions {
     pub fn from_process() -> Result<RuntimeOptions, CoreError> {
         let default_cwd =
             std::env::current_dir().map_err(|e| CoreError::Internal(format!("cwd: {e}")))?;
-        Ok(RuntimeOptions { default_cwd })
+        let home_dir = std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
+        Ok(RuntimeOptions {
+            default_cwd,
+            home_dir,
+        })
     }
 }
 
@@ -79,13 +91,19 @@ pub struct Runtime {
 }
 
 struct Inner {
-    config: Config,
+    /// The live configuration: a `config/*` write swaps it, and threads started afterwards
+    /// resolve their settings from the new value.
+    config: ConfigHandle,
+    codex_home: PathBuf,
     options: RuntimeOptions,
     store: StoreAccess,
-    /// Settings resolved from the configuration once; per-thread `config` maps re-resolve.
-    base: Arc<Settings>,
-    /// One HTTP client per provider, so connections and TLS state are reused across turns.
-    model_clients: Mutex<HashMap<String, codex_model::ModelClient>>,
+    /// One HTTP client per provider, so connections and TLS state are reused across turns;
+    /// kept with the provider it was built for, so a changed definition gets a new client.
+    model_clients: Mutex<HashMap<String, (codex_model::ProviderInfo, codex_model::ModelClient)>>,
+    /// Skill discovery, the `skills/changed` watcher, and what turns show the model.
+    skills: Arc<crate::skills::Skills>,
+    /// `fuzzyFileSearch`, with its cancellation tokens.
+    fuzzy: codex_workspace::search::FuzzySearcher,
     sink: Sink,
     threads: LoadedThreads,
     /// Turn indexes of recently paged threads (`turn_index.rs`).
@@ -110,17 +128,25 @@ impl Runtime {
         sink: Arc<dyn ClientSink>,
         options: RuntimeOptions,
     ) -> Result<Runtime, CoreError> {
-        let base = Arc::new(config.settings(&toml::Table::new())?);
+        let codex_home = config.codex_home.clone();
         let tools_config = tools_config::ToolsConfig::new(&config.raw)?;
-        let store = StoreAccess::open(&base.thread_store, &config.codex_home)?;
+        let config = ConfigHandle::new(config)?;
+        let store = StoreAccess::open(&config.settings().thread_store, &codex_home)?;
+        let sink = Sink::new(sink);
+        let skill_homes = codex_workspace::skills::SkillHomes {
+            codex_home: codex_home.clone(),
+            home: options.home_dir.clone(),
+        };
         Ok(Runtime {
             inner: Arc::new(Inner {
                 config,
+                codex_home,
                 options,
                 store,
-                base,
                 model_clients: Mutex::new(HashMap::new()),
-                sink: Sink::new(sink),
+                skills: Arc::new(crate::skills::Skills::new(skill_homes, sink.clone())),
+                fuzzy: codex_workspace::search::FuzzySearcher::new(),
+                sink,
                 threads: LoadedThreads::default(),
                 turn_indexes: Default::default(),
                 shutdown: CancellationToken::new(),
@@ -132,7 +158,17 @@ impl Runtime {
     }
 
     pub fn codex_home(&self) -> &Path {
-        &self.inner.config.codex_home
+        &self.inner.codex_home
+    }
+
+    /// The live configuration (what `config/*` reads and writes).
+    pub fn config(&self) -> &ConfigHandle {
+        &self.inner.config
+    }
+
+    /// The current settings, without any thread's project layers or `config` map.
+    fn current_settings(&self) -> Arc<Settings> {
+        self.inner.config.settings()
     }
 
     /// Warnings for a client right after `initialize`: today, a kernel without the sandbox
@@ -170,23 +206,26 @@ impl Runtime {
         }
     }
 
-    /// The model client for a provider, created on first use and then shared.
-    fn model_client(&self, provider_id: &str) -> Result<codex_model::ModelClient, CoreError> {
-        if let Some(client) = self
-            .inner
-            .model_clients
-            .lock()
-            .ok()
-            .and_then(|c| c.get(provider_id).cloned())
-        {
+    /// The model client for a provider as `settings` define it, created on first use and then
+    /// shared while the definition stays the same.
+    fn model_client(
+        &self,
+        settings: &Settings,
+        provider_id: &str,
+    ) -> Result<codex_model::ModelClient, CoreError> {
+        let provider = settings.provider(provider_id)?;
+        if let Some(client) = self.inner.model_clients.lock().ok().and_then(|c| {
+            c.get(provider_id)
+                .filter(|(built_for, _)| *built_for == provider)
+                .map(|(_, client)| client.clone())
+        }) {
             return Ok(client);
         }
-        let provider = self.inner.base.provider(provider_id)?;
         let key = codex_model::resolve_api_key(&provider, self.codex_home());
-        let client = codex_model::ModelClient::new(provider, key)
+        let client = codex_model::ModelClient::new(provider.clone(), key)
             .map_err(|e| CoreError::Internal(format!("model client: {e}")))?;
         if let Ok(mut clients) = self.inner.model_clients.lock() {
-            clients.insert(provider_id.to_string(), client.clone());
+            clients.insert(provider_id.to_string(), (provider, client.clone()));
         }
         Ok(client)
     }
@@ -224,12 +263,14 @@ impl Runtime {
         thread.status.set(ThreadStatus::Active {
             active_flags: Vec::new(),
         });
-        let model = self.model_client(&st.settings.provider_id).map_err(|e| {
-            TurnError::new(
-                e.to_string(),
-                CodexErrorInfo::Kind(CodexErrorKind::BadRequest),
-            )
-        });
+        let model = self
+            .model_client(&st.settings.resolved, &st.settings.provider_id)
+            .map_err(|e| {
+                TurnError::new(
+                    e.to_string(),
+                    CodexErrorInfo::Kind(CodexErrorKind::BadRequest),
+                )
+            });
         let env = TurnEnv {
             sink: self
                 .inner
@@ -239,8 +280,9 @@ impl Runtime {
             store: self.inner.store.clone(),
             tasks: self.inner.tasks.clone(),
             model,
-            base: self.inner.base.clone(),
+            base: st.settings.resolved.clone(),
             client: caller.client.clone(),
+            skills: self.inner.skills.clone(),
         };
         TurnLaunch {
             env,

@@ -44,13 +44,13 @@ fn is_hidden(entry: &serde_json::Value) -> bool {
 
 impl Runtime {
     pub async fn list_models(&self, p: ModelListParams) -> Result<ModelListResponse, CoreError> {
-        let settings = &self.inner.base;
+        let settings = &self.current_settings();
         let default = settings
             .model
             .clone()
             .unwrap_or_else(|| crate::config::DEFAULT_MODEL.to_string());
         let mut data = vec![model_entry(&default, true, false)];
-        if let Ok(client) = self.model_client(&settings.model_provider) {
+        if let Ok(client) = self.model_client(settings, &settings.model_provider) {
             match tokio::time::timeout(PROVIDER_MODELS_TIMEOUT, client.list_models()).await {
                 Ok(Ok(remote)) => {
                     for entry in remote {

@@ -14,8 +14,7 @@ const MIN_MAX_RESPONSE_BYTES: usize = 16 * 1024;
 impl Runtime {
     /// The configured limit on a whole-history answer (and on each history page).
     pub fn max_response_bytes(&self) -> usize {
-        self.inner
-            .base
+        self.current_settings()
             .max_response_bytes
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES)
             .max(MIN_MAX_RESPONSE_BYTES)

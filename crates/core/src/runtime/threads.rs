@@ -41,21 +41,14 @@ impl Runtime {
         p: ThreadStartParams,
     ) -> Result<ThreadStartResponse, CoreError> {
         let inner = &self.inner;
-        let mut settings =
-            ThreadSettings::from_config(&inner.base, inner.options.default_cwd.clone())?;
-        Overlay::thread(&p).apply(
-            &mut settings,
-            &inner.config,
-            &inner.base,
-            &inner.options.default_cwd,
-        )?;
+        let settings = self.new_thread_settings(&p)?;
         // Fail early on an unknown provider rather than at the first turn.
-        inner.base.provider(&settings.provider_id)?;
+        settings.resolved.provider(&settings.provider_id)?;
         super::client_tools::check(caller, p.dynamic_tools.as_deref())?;
         let overlay = p
             .config
             .as_ref()
-            .map(crate::toml_json::json_to_toml_table)
+            .map(crate::config::table_from_json)
             .unwrap_or_default();
         let tools_config = inner.tools_config.resolve(&overlay)?;
         let id = crate::clock::new_id();
@@ -68,7 +61,7 @@ impl Runtime {
             inner.store.create_thread(new).await?
         };
         let project_docs =
-            crate::prompt::project_docs(&settings.cwd, inner.base.project_doc_max_bytes);
+            crate::prompt::project_docs(&settings.cwd, settings.resolved.project_doc_max_bytes);
         let thread = LoadedThread::new(record.clone(), settings.clone(), ephemeral);
         thread.state.lock().await.project_docs = project_docs;
         super::client_tools::register(
@@ -85,6 +78,32 @@ impl Runtime {
         inner.threads.insert(thread);
         let wire = wire_thread(&record, ThreadStatus::Idle, Vec::new(), ephemeral);
         Ok(settings_response(wire, &settings))
+    }
+
+    /// A new thread's settings: the live configuration with the project layers of its working
+    /// directory and its `config` map (dotted keys), then the request's own settings.
+    fn new_thread_settings(&self, p: &ThreadStartParams) -> Result<ThreadSettings, CoreError> {
+        let inner = &self.inner;
+        let default_cwd = &inner.options.default_cwd;
+        let cwd = match p.cwd.as_deref() {
+            Some(cwd) => crate::settings::resolve_cwd(default_cwd, cwd)?,
+            None => default_cwd.clone(),
+        };
+        let extra = p
+            .config
+            .as_ref()
+            .map(crate::config::table_from_json)
+            .unwrap_or_default();
+        let resolved = inner.config.settings_for_thread(&cwd, &extra)?;
+        let mut settings = ThreadSettings::from_config(&resolved, cwd)?;
+        // The working directory and the map are applied above.
+        let overlay = Overlay {
+            config: None,
+            cwd: None,
+            ..Overlay::thread(p)
+        };
+        overlay.apply(&mut settings, &inner.config, default_cwd)?;
+        Ok(settings)
     }
 
     pub(super) async fn announce_started(&self, mut thread: Thread) {
@@ -109,14 +128,13 @@ impl Runtime {
             Overlay::thread(&p.settings).apply(
                 &mut s,
                 &inner.config,
-                &inner.base,
                 &inner.options.default_cwd,
             )?;
             st.settings = s.clone();
             s
         };
         if let Some(map) = &p.settings.config {
-            let overlay = crate::toml_json::json_to_toml_table(map);
+            let overlay = crate::config::table_from_json(map);
             self.reconfigure_mcp(&thread, Some(overlay), settings.approval_policy.clone())?;
         }
         thread
@@ -157,7 +175,6 @@ impl Runtime {
         Overlay::thread(&p.settings).apply(
             &mut settings,
             &inner.config,
-            &inner.base,
             &inner.options.default_cwd,
         )?;
         let id = crate::clock::new_id();
@@ -174,7 +191,7 @@ impl Runtime {
         let forked = self.load(&record.id).await?;
         forked.state.lock().await.settings = settings.clone();
         if let Some(map) = &p.settings.config {
-            let overlay = crate::toml_json::json_to_toml_table(map);
+            let overlay = crate::config::table_from_json(map);
             self.reconfigure_mcp(&forked, Some(overlay), settings.approval_policy.clone())?;
         }
         let view = self

@@ -136,7 +136,7 @@ mod tests {
             "model = \"x\"\nmcp_optional_startup_grace_ms = 5\n[mcp_servers.time]\ncommand = \"t\"\nargs = [\"-a\"]\n",
         ))
         .unwrap();
-        let overlay = crate::toml_json::json_to_toml_table(
+        let overlay = crate::config::table_from_json(
             serde_json::json!({
                 "mcp_servers.time.args": ["-b"],
                 "mcp_servers.fs.command": "fs",

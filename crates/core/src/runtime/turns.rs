@@ -76,18 +76,15 @@ impl Runtime {
         // Per-turn overrides persist to later turns; the output schema is for this turn only.
         let mut settings = st.settings.clone();
         let inner = &self.inner;
-        if let Err(e) = Overlay::turn(&p).apply(
-            &mut settings,
-            &inner.config,
-            &inner.base,
-            &inner.options.default_cwd,
-        ) {
+        if let Err(e) =
+            Overlay::turn(&p).apply(&mut settings, &inner.config, &inner.options.default_cwd)
+        {
             self.unclaim(&thread).await;
             return Err(e);
         }
         if settings.cwd != st.settings.cwd {
             st.project_docs =
-                crate::prompt::project_docs(&settings.cwd, inner.base.project_doc_max_bytes);
+                crate::prompt::project_docs(&settings.cwd, settings.resolved.project_doc_max_bytes);
         }
         st.settings = settings;
         let launch = self.begin_turn(

@@ -102,6 +102,7 @@ pub async fn compact(
             tools: Vec::new(),
             output_schema: None,
             project_docs: st.project_docs.as_deref(),
+            skills: None,
         });
         body["parallel_tool_calls"] = json!(false);
         body

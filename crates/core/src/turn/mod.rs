@@ -222,11 +222,40 @@ impl TurnRun<'_> {
             client_id: None,
         };
         self.rec.emit_item_started(&item, started).await;
-        self.rec
-            .record_history(vec![rollout::user_message_item(content)])
-            .await;
+        let mut messages = Vec::with_capacity(1);
+        if !content.is_empty() {
+            messages.push(rollout::user_message_item(content));
+        }
+        messages.extend(self.skill_messages(input).await);
+        self.rec.record_history(messages).await;
         self.rec.complete_item(item, started).await;
         Ok(())
+    }
+
+    /// One `<skill>` user message per `{type: "skill"}` input, holding the whole SKILL.md. A
+    /// file that cannot be read is left out with a `warning`; the turn goes on without it.
+    async fn skill_messages(&self, input: &[UserInput]) -> Vec<Value> {
+        let mut messages = Vec::new();
+        for (name, path) in input.iter().filter_map(|i| match i {
+            UserInput::Skill { name, path } => Some((name, path)),
+            _ => None,
+        }) {
+            match crate::skills::Skills::skill_message(name, path).await {
+                Ok(text) => messages.push(rollout::user_message_item(vec![
+                    serde_json::json!({"type": "input_text", "text": text}),
+                ])),
+                Err(e) => {
+                    self.rec
+                        .sink
+                        .notify::<m::Warning>(&WarningNotification {
+                            thread_id: Some(self.rec.thread_id.clone()),
+                            message: format!("skill `{name}` was not added: {e}"),
+                        })
+                        .await;
+                }
+            }
+        }
+        messages
     }
 
     fn take_pending_input(&self) -> Vec<Vec<UserInput>> {
@@ -254,6 +283,8 @@ impl TurnRun<'_> {
         if let Err(stop) = self.record_user_input(&input).await {
             return stop.into();
         }
+        // Listed once per turn: a skill added meanwhile shows from the next turn on.
+        let skills = self.env.skills.instructions(&self.settings.cwd).await;
         loop {
             if self.cancel.is_cancelled() {
                 return Outcome::Interrupted;
@@ -282,6 +313,7 @@ impl TurnRun<'_> {
                     tools: tools.specs(Family::of(&self.settings.model)),
                     output_schema: output_schema.as_ref(),
                     project_docs: st.project_docs.as_deref(),
+                    skills: skills.as_deref(),
                 })
             };
             self.rec.flush_soon().await;

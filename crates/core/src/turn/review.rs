@@ -108,6 +108,8 @@ impl TurnRun<'_> {
                 tools: specs.clone(),
                 output_schema: None,
                 project_docs: project_docs.as_deref(),
+                // The reviewer reads a diff; the user's skills are not its business.
+                skills: None,
             });
             self.rec.flush_soon().await;
             let exchange = Exchange {

@@ -89,6 +89,7 @@ impl Harness {
         let rx = outbox.frames;
         let options = RuntimeOptions {
             default_cwd: cwd.clone(),
+            home_dir: None,
         };
         let runtime =
             Runtime::new(config, Arc::new(PeerSink(client.clone())), options).expect("runtime");

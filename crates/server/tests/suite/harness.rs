@@ -125,8 +125,15 @@ impl Server {
     pub fn spawn(home: &Path, cwd: &Path, overrides: &[String]) -> Server {
         let overrides = parse_overrides(overrides).expect("overrides");
         let config = Config::load_from(home.to_path_buf(), overrides).expect("config");
+        Server::spawn_with(config, cwd)
+    }
+
+    /// Starts a server over an already loaded configuration (tests that move the system
+    /// files); `$HOME` is `<CODEX_HOME>/home`, so user skills stay inside the test's home.
+    pub fn spawn_with(config: Config, cwd: &Path) -> Server {
         let options = RuntimeOptions {
             default_cwd: cwd.to_path_buf(),
+            home_dir: Some(config.codex_home.join("home")),
         };
         let (server_end, client_end) = codex_jsonrpc::memory_pair();
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -38,6 +38,7 @@ impl SocketServer {
         .unwrap();
         let options = RuntimeOptions {
             default_cwd: env.work.path().to_path_buf(),
+            home_dir: None,
         };
         let unix = env.home.path().join("s.sock");
         let token_file = env.home.path().join("ws.token");
