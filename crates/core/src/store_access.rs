@@ -169,9 +169,22 @@ impl StoreAccess {
     /// Takes (or renews) this server's turn lease on thread `id`. The raw store error, so
     /// the caller can tell a lease held elsewhere (`StoreError::Leased`) from the rest.
     pub async fn acquire_lease(&self, id: &str) -> Result<Lease, StoreError> {
-        self.store
+        match self
+            .store
             .acquire_lease(id, &self.owner, self.lease_ttl)
             .await
+        {
+            // A server of this host that died (kill -9, a crash) holds it: take it now rather
+            // than at its expiry, so a restarted server goes on at once.
+            Err(StoreError::Leased { owner, .. }) if codex_store::lease_owner_is_gone(&owner) => {
+                tracing::info!(thread = %id, %owner, "taking over the lease of a server that is gone");
+                self.store.release_lease(id, &owner).await?;
+                self.store
+                    .acquire_lease(id, &self.owner, self.lease_ttl)
+                    .await
+            }
+            other => other,
+        }
     }
 
     /// Ends this server's lease on thread `id`. A failure is only logged: the lease then

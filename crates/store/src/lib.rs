@@ -59,7 +59,9 @@ pub use layout::format_timestamp;
 pub use spans::ScanEnd;
 pub use store::Store;
 pub use summary::{digest_entries, EntryDigest};
-pub use thread_store::{default_lease_owner, LineVisitor, StoreFuture, ThreadStore};
+pub use thread_store::{
+    default_lease_owner, lease_owner_is_gone, LineVisitor, StoreFuture, ThreadStore,
+};
 pub use types::{
     BackgroundReconcile, Lease, LinePage, ListPage, ListQuery, LoadedThread, NewThread,
     ReconcileStats, RolloutEntry, RolloutLine, SkippedLine, SortKey, ThreadRecord,

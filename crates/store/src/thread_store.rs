@@ -127,14 +127,63 @@ pub trait ThreadStore: Send + Sync + std::fmt::Debug {
 /// An owner name for this server process, unique across hosts and restarts:
 /// `"<host>/<pid>/<start time ns>"`. Errors name it, so it says where the turn runs.
 pub fn default_lease_owner() -> String {
+    let started = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    format!("{}/{}/{started:x}", this_host(), std::process::id())
+}
+
+fn this_host() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_default();
-    let host = if host.is_empty() {
+    if host.is_empty() {
         "localhost".to_string()
     } else {
         host
+    }
+}
+
+/// Whether `owner` (a name from [`default_lease_owner`]) is a server process of this host that
+/// no longer runs (no such process, or one that died and was not reaped yet). Its lease may
+/// then be taken at once: a server restarted after a crash goes on without waiting for the
+/// lease of its previous life to expire. Owners on other hosts, and processes that still run,
+/// are never judged gone.
+pub fn lease_owner_is_gone(owner: &str) -> bool {
+    let mut parts = owner.split('/');
+    let (Some(host), Some(pid), Some(_started)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
     };
-    let started = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
-    format!("{host}/{}/{started:x}", std::process::id())
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    if host != this_host() || pid == std::process::id() {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which ends at the last ')'.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state == 'Z' || state == 'X'),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_dead_process_of_this_host_is_gone() {
+        let me = default_lease_owner();
+        assert!(!lease_owner_is_gone(&me), "this process runs");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let owner = format!("{}/{pid}/1", this_host());
+        child.wait().unwrap();
+        assert!(lease_owner_is_gone(&owner), "a reaped child is gone");
+        assert!(!lease_owner_is_gone(&format!("another-host/{pid}/1")));
+        assert!(!lease_owner_is_gone("not an owner"));
+        // pid 1 always runs.
+        assert!(!lease_owner_is_gone(&format!("{}/1/1", this_host())));
+    }
 }
