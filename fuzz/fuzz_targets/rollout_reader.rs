@@ -53,6 +53,7 @@ fn fixture() -> &'static Fixture {
                 model_provider: "openai".to_string(),
                 model: Some("gpt-test".to_string()),
                 base_instructions: None,
+                dynamic_tools: None,
                 forked_from_id: None,
                 created_at: chrono::Utc::now(),
             })

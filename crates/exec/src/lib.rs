@@ -56,7 +56,7 @@ pub use policy::{writable_roots, SandboxPolicy, WritableRoot};
 pub use process::Process;
 pub use run::run;
 pub use sandbox::{sandbox_support, SandboxSupport};
-pub use session::{Session, SessionLimits, SessionRead, Transcript};
+pub use session::{incomplete_utf8_suffix, Session, SessionLimits, SessionRead, Transcript};
 pub use session_table::{
     ExecCommandOutcome, SessionOwner, SessionTable, UnifiedExecOutput, WriteStdinError,
     DEFAULT_MAX_SESSIONS,

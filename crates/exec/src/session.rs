@@ -262,8 +262,9 @@ async fn collect(
     finished.send_replace(Some(code));
 }
 
-/// Length of a trailing UTF-8 sequence that `bytes` cuts short (0 if none).
-fn incomplete_utf8_suffix(bytes: &[u8]) -> usize {
+/// Length of a trailing UTF-8 sequence that `bytes` cuts short (0 if none): what a reader
+/// holds back until the rest of the character arrives.
+pub fn incomplete_utf8_suffix(bytes: &[u8]) -> usize {
     // A sequence is at most 4 bytes: look at the last 3 for its lead byte.
     for back in 1..=bytes.len().min(3) {
         let byte = bytes[bytes.len() - back];

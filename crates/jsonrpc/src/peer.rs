@@ -56,6 +56,24 @@ impl Outbox {
     pub fn last_words(&self) -> Option<&Frame> {
         self.last_words.get()
     }
+
+    /// The next frame to write; `None` once every sender is gone, or once the connection
+    /// closed and what was queued at that moment is written (at once if it closed with last
+    /// words). Cancel-safe, so a writer may race it against its own timers.
+    pub async fn next(&mut self) -> Option<Frame> {
+        tokio::select! {
+            biased;
+            frame = self.frames.recv() => frame,
+            _ = self.closed.cancelled() => {
+                if self.last_words().is_some() {
+                    return None;
+                }
+                // Senders may still be queueing; take only what is there now.
+                self.frames.close();
+                self.frames.recv().await
+            }
+        }
+    }
 }
 
 impl Peer {

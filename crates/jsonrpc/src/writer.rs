@@ -15,20 +15,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 /// Runs until every sender is gone or the connection closes (then drains what is queued),
 /// flushing before it returns. A write error closes the connection.
 pub async fn run(mut out: impl AsyncWrite + Unpin, mut outbox: Outbox) {
-    'writing: loop {
-        let frame = tokio::select! {
-            biased;
-            frame = outbox.frames.recv() => frame,
-            _ = outbox.closed.cancelled() => {
-                if outbox.last_words().is_some() {
-                    break 'writing;
-                }
-                // Senders may still be queueing; take only what is there now.
-                outbox.frames.close();
-                outbox.frames.recv().await
-            }
-        };
-        let Some(frame) = frame else { break };
+    'writing: while let Some(frame) = outbox.next().await {
         let mut burst = Some(frame);
         while let Some(frame) = burst {
             if outbox.last_words().is_some() {

@@ -167,18 +167,17 @@ impl Attached {
 }
 
 fn limits(config: &Config) -> Limits {
-    let max_line_bytes = config
-        .raw
-        .get("app_server")
-        .and_then(|t| t.get("max_line_bytes"))
-        .and_then(|v| v.as_integer())
+    let setting = |key: &str| {
+        config
+            .raw
+            .get("app_server")
+            .and_then(|t| t.get(key))
+            .and_then(|v| v.as_integer())
+    };
+    let max_line_bytes = setting("max_line_bytes")
         .map(|n| n.max(1024) as usize)
         .unwrap_or(DEFAULT_MAX_LINE_BYTES);
-    let outgoing_queue = config
-        .raw
-        .get("app_server")
-        .and_then(|t| t.get("max_queued_messages"))
-        .and_then(|v| v.as_integer())
+    let outgoing_queue = setting("max_queued_messages")
         .map(|n| n.max(16) as usize)
         .unwrap_or(DEFAULT_MAX_QUEUED_MESSAGES);
     Limits {

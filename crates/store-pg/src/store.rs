@@ -305,20 +305,9 @@ impl PgStore {
         })
     }
 
+    /// Up to `limit` lines from ordinal `from` on.
     async fn lines(&self, id: &str, from: i64, limit: i64) -> Result<Vec<RolloutLine>, StoreError> {
-        let conn = self.conn().await?;
-        let found = conn
-            .query(
-                "SELECT ts, ordinal, kind, payload FROM codex_thread_lines
-                 WHERE thread_id = $1 AND ordinal >= $2 ORDER BY ordinal LIMIT $3",
-                &[&id, &from, &limit],
-            )
-            .await
-            .map_err(|e| db_error("read lines", e))?;
-        found
-            .iter()
-            .map(|r| rows::line(r).map_err(|e| db_error("decode line", e)))
-            .collect()
+        self.lines_in(id, from, i64::MAX, limit).await
     }
 
     /// The lines with ordinals in `[from, to)`.
@@ -328,12 +317,24 @@ impl PgStore {
         from: i64,
         to: i64,
     ) -> Result<Vec<RolloutLine>, StoreError> {
+        self.lines_in(id, from, to, i64::MAX).await
+    }
+
+    /// Up to `limit` lines with ordinals in `[from, to)`, in order.
+    async fn lines_in(
+        &self,
+        id: &str,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> Result<Vec<RolloutLine>, StoreError> {
         let conn = self.conn().await?;
         let found = conn
             .query(
                 "SELECT ts, ordinal, kind, payload FROM codex_thread_lines
-                 WHERE thread_id = $1 AND ordinal >= $2 AND ordinal < $3 ORDER BY ordinal",
-                &[&id, &from, &to],
+                 WHERE thread_id = $1 AND ordinal >= $2 AND ordinal < $3
+                 ORDER BY ordinal LIMIT $4",
+                &[&id, &from, &to, &limit],
             )
             .await
             .map_err(|e| db_error("read lines", e))?;

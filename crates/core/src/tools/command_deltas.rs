@@ -42,7 +42,7 @@ pub fn spawn_pump(
                 continue;
             }
             carry.extend_from_slice(&chunk.bytes);
-            let complete = carry.len() - incomplete_utf8_tail(&carry);
+            let complete = carry.len() - codex_exec::incomplete_utf8_suffix(&carry);
             if complete == 0 {
                 continue;
             }
@@ -78,38 +78,4 @@ impl DeltaTarget {
 /// Waits (at most `limit`) until a pump has sent everything.
 pub async fn pumped(mut done: watch::Receiver<bool>, limit: std::time::Duration) {
     let _ = tokio::time::timeout(limit, done.wait_for(|d| *d)).await;
-}
-
-/// Length of a trailing UTF-8 sequence that `bytes` cuts short (0 if none, or if the bytes
-/// are not UTF-8 there: those are passed on, lossily, rather than held back forever).
-fn incomplete_utf8_tail(bytes: &[u8]) -> usize {
-    for back in 1..=bytes.len().min(3) {
-        let byte = bytes[bytes.len() - back];
-        if byte & 0b1100_0000 == 0b1000_0000 {
-            continue;
-        }
-        let needed = match byte {
-            b if b & 0b1110_0000 == 0b1100_0000 => 2,
-            b if b & 0b1111_0000 == 0b1110_0000 => 3,
-            b if b & 0b1111_1000 == 0b1111_0000 => 4,
-            _ => 1,
-        };
-        return if needed > back { back } else { 0 };
-    }
-    0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::incomplete_utf8_tail;
-
-    #[test]
-    fn only_a_cut_sequence_is_held_back() {
-        let euro = "€".as_bytes();
-        assert_eq!(incomplete_utf8_tail(b"abc"), 0);
-        assert_eq!(incomplete_utf8_tail(euro), 0);
-        assert_eq!(incomplete_utf8_tail(&euro[..2]), 2);
-        assert_eq!(incomplete_utf8_tail(&[b'x', euro[0]]), 1);
-        assert_eq!(incomplete_utf8_tail(&[0x80, 0x80, 0x80]), 0);
-    }
 }

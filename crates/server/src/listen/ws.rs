@@ -150,14 +150,7 @@ async fn write_frames(mut sink: SplitSink<Ws, Message>, mut outbox: Outbox) {
     'writing: loop {
         let frame = tokio::select! {
             biased;
-            frame = outbox.frames.recv() => frame,
-            _ = outbox.closed.cancelled() => {
-                if outbox.last_words().is_some() {
-                    break 'writing;
-                }
-                outbox.frames.close();
-                outbox.frames.recv().await
-            }
+            frame = outbox.next() => frame,
             _ = ping.tick() => {
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
                     break 'writing;
