@@ -24,6 +24,10 @@ const MAX_WATCHED_CWDS: usize = 256;
 
 pub struct Skills {
     cache: Arc<SkillsCache>,
+    /// Held while a directory is scanned: the first turns of many threads arriving together
+    /// wait for one scan and read its result from the cache, instead of each taking a
+    /// blocking-pool thread to scan the same directories.
+    scanning: tokio::sync::Mutex<()>,
     watched: Mutex<Watched>,
     /// Runtime-wide: `skills/changed` concerns no thread.
     sink: Sink,
@@ -40,6 +44,7 @@ impl Skills {
     pub fn new(homes: SkillHomes, sink: Sink) -> Skills {
         Skills {
             cache: Arc::new(SkillsCache::new(homes)),
+            scanning: tokio::sync::Mutex::new(()),
             watched: Mutex::new(Watched::default()),
             sink,
         }
@@ -51,6 +56,13 @@ impl Skills {
         self.watch(cwd);
         if !force_reload {
             // The common case (every turn): no trip through the blocking pool.
+            if let Some(hit) = self.cache.cached(cwd) {
+                return Ok(hit);
+            }
+        }
+        let _scanning = self.scanning.lock().await;
+        if !force_reload {
+            // Scanned while this call waited for the lock.
             if let Some(hit) = self.cache.cached(cwd) {
                 return Ok(hit);
             }

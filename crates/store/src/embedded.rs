@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::error::StoreError;
 use crate::spans::ScanEnd;
@@ -17,10 +17,16 @@ use crate::types::{
     ThreadRecord,
 };
 
+/// Store operations running at once on the blocking pool. The index is one SQLite writer,
+/// so more would only wait on its lock, each holding a pool thread (and its stack and malloc
+/// arena) meanwhile: a burst of 200 `thread/start`s once grew the pool by 200 threads.
+const MAX_CONCURRENT_OPS: usize = 8;
+
 #[derive(Debug)]
 pub struct EmbeddedStore {
     home: PathBuf,
     store: OnceCell<Store>,
+    running: Semaphore,
 }
 
 impl EmbeddedStore {
@@ -29,6 +35,7 @@ impl EmbeddedStore {
         EmbeddedStore {
             home: codex_home.into(),
             store: OnceCell::new(),
+            running: Semaphore::new(MAX_CONCURRENT_OPS),
         }
     }
 
@@ -72,6 +79,8 @@ impl EmbeddedStore {
     {
         Box::pin(async move {
             let store = self.store().await?.clone();
+            // Never closed, so acquiring fails only if that changes; run unbounded then.
+            let _slot = self.running.acquire().await.ok();
             blocking(move || op(&store)).await
         })
     }
