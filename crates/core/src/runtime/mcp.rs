@@ -190,7 +190,8 @@ impl Runtime {
     /// servers to new threads and to every loaded one.
     ///
     /// # Errors
-    /// A configuration that does not load or whose servers are invalid; nothing changes then.
+    /// A configuration that does not load (nothing changes then), or whose servers are invalid
+    /// (the rest of it is current; threads keep the servers they had).
     pub async fn reload_mcp_servers(&self) -> Result<McpServerRefreshResponse, CoreError> {
         let live = self.inner.config.clone();
         tokio::task::spawn_blocking(move || live.reload())
