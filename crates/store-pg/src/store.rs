@@ -371,11 +371,14 @@ impl PgStore {
             let start = i64::try_from(end).unwrap_or(i64::MAX);
             let page = self.bounded(self.lines(id, start, SCAN_PAGE)).await?;
             let full = page.len() as i64 == SCAN_PAGE;
-            for (i, line) in page.iter().enumerate() {
-                let ordinal = line.ordinal.unwrap_or(end + i as u64);
+            for line in &page {
+                // Rows always carry their ordinal; `end` is where the previous one ended.
+                let ordinal = line.ordinal.unwrap_or(end);
                 text.clear();
-                serde_json::to_writer(&mut text, line)
-                    .map_err(|e| StoreError::InvalidArgument(format!("encode line: {e}")))?;
+                serde_json::to_writer(&mut text, line).map_err(|e| StoreError::Backend {
+                    context: format!("encode a line of thread {id}"),
+                    source: Box::new(e),
+                })?;
                 visit(ordinal, ordinal + 1, &text);
                 end = ordinal + 1;
             }
