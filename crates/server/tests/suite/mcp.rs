@@ -469,6 +469,32 @@ async fn reload_reads_the_config_again_and_updates_open_threads() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_written_with_config_value_write_starts_for_new_threads() {
+    let env = Env::new().await;
+    let mut server = env.server(&[]).await;
+    let before = server.start_thread().await;
+    let written = server
+        .call::<codex_protocol::methods::ConfigValueWrite>(json!({
+            "keyPath": "mcp_servers.everything",
+            "value": {"command": everything_bin(), "startup_timeout_sec": 60},
+            "mergeStrategy": "replace",
+        }))
+        .await;
+    assert_eq!(written["status"], "ok", "{written}");
+    // Without a reload and without a restart, a new thread starts the written server.
+    let after = server.start_thread().await;
+    let ready = settled(&mut server, &after, "everything").await;
+    assert_eq!(ready["status"], "ready", "{ready}");
+    env.mock.enqueue(assistant_message("r1", "I see it."));
+    server.run_turn(&after, "tools?").await;
+    assert!(namespace(&env.model_requests()[0], "mcp__everything").is_some());
+    // The thread started before the write keeps what it had.
+    env.mock.enqueue(assistant_message("r2", "Nothing new."));
+    server.run_turn(&before, "tools?").await;
+    assert!(namespace(&env.model_requests()[1], "mcp__everything").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destructive_tools_ask_and_the_answer_decides() {
     let env = Env::new().await;
     let work = env.work.path().to_string_lossy().into_owned();
