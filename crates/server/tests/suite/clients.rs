@@ -439,3 +439,27 @@ async fn a_client_that_disconnects_mid_turn_reattaches_with_the_items_so_far() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_exec_output_goes_only_to_the_connection_that_started_it() {
+    let env = Env::new().await;
+    let server = SocketServer::start(&env, &[]).await;
+    let mut a = server.unix_client("client_a").await;
+    let mut b = server.unix_client("client_b").await;
+    let answer = a
+        .call::<m::CommandExec>(json!({
+            "command": ["sh", "-c", "echo from-a"],
+            "processId": "p1",
+            "streamStdoutStderr": true,
+            "sandboxPolicy": {"type": "dangerFullAccess"},
+        }))
+        .await;
+    assert_eq!(answer["exitCode"], 0, "{answer}");
+    assert!(a.has_received("command/exec/outputDelta"));
+    // B's own answer comes after anything the server queued for it during A's command.
+    b.call::<m::ThreadList>(json!({})).await;
+    assert!(
+        !b.has_received("command/exec/outputDelta"),
+        "another connection's processId leaked to B"
+    );
+}

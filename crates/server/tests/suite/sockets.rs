@@ -249,6 +249,12 @@ impl Client {
         }
     }
 
+    /// Whether a notification `method` has arrived so far (without waiting).
+    pub fn has_received(&mut self, method: &str) -> bool {
+        self.drain();
+        self.log.iter().any(|m| is_notification(m, method))
+    }
+
     /// Methods of every notification received so far about `thread_id`, in order.
     pub fn methods_for(&mut self, thread_id: &str) -> Vec<String> {
         self.drain();
