@@ -95,6 +95,8 @@ pub struct AppServerToml {
     pub max_line_bytes: Option<usize>,
     /// Longest response sent for `thread/read` and `thread/resume`, in bytes.
     pub max_response_bytes: Option<usize>,
+    /// Messages queued for one client before it is dropped as too slow.
+    pub max_queued_messages: Option<usize>,
 }
 
 /// `approval_policy`: a mode name (`untrusted`, `on-failure`, `on-request`, `never`) or

@@ -45,6 +45,8 @@ pub struct Settings {
     pub project_doc_max_bytes: usize,
     /// `app_server.max_line_bytes`: longest accepted input line.
     pub max_line_bytes: Option<usize>,
+    /// `app_server.max_queued_messages`: a client's outgoing queue, past which it is dropped.
+    pub max_queued_messages: Option<usize>,
     /// `[thread_store]`: the store backend, its connection and the turn lease ttl.
     pub thread_store: codex_store::ThreadStoreConfig,
     /// `app_server.max_response_bytes`: longest `thread/read` / `thread/resume` answer.
@@ -144,6 +146,7 @@ impl Resolver<'_> {
                 .project_doc_max_bytes
                 .unwrap_or(DEFAULT_PROJECT_DOC_MAX_BYTES),
             max_line_bytes: toml.app_server.max_line_bytes,
+            max_queued_messages: toml.app_server.max_queued_messages,
             thread_store: toml.thread_store,
             max_response_bytes: toml.app_server.max_response_bytes,
         })

@@ -35,7 +35,7 @@ mod subscriptions;
 mod watches;
 
 use client::ClientConnection;
-use codex_core::config::Config;
+use codex_core::config::{Config, Settings};
 use codex_core::{Origin, Runtime, RuntimeOptions};
 use codex_jsonrpc::{Closing, Connection, Limits};
 use dispatch::Cx;
@@ -85,9 +85,9 @@ impl AppServer {
     /// # Errors
     /// A configuration that does not resolve.
     pub fn new(config: Config, options: RuntimeOptions) -> Result<AppServer, ServerError> {
-        let limits = limits(&config);
         let router = Router::default();
         let runtime = Runtime::new(config, Arc::new(router.clone()), options)?;
+        let limits = limits(&runtime.config().settings());
         Ok(AppServer {
             runtime,
             router,
@@ -166,20 +166,14 @@ impl Attached {
     }
 }
 
-fn limits(config: &Config) -> Limits {
-    let setting = |key: &str| {
-        config
-            .raw
-            .get("app_server")
-            .and_then(|t| t.get(key))
-            .and_then(|v| v.as_integer())
-    };
-    let max_line_bytes = setting("max_line_bytes")
-        .map(|n| n.max(1024) as usize)
-        .unwrap_or(DEFAULT_MAX_LINE_BYTES);
-    let outgoing_queue = setting("max_queued_messages")
-        .map(|n| n.max(16) as usize)
-        .unwrap_or(DEFAULT_MAX_QUEUED_MESSAGES);
+/// Bounds for connections, from `app_server.*` (small values are raised to a floor).
+fn limits(settings: &Settings) -> Limits {
+    let max_line_bytes = settings
+        .max_line_bytes
+        .map_or(DEFAULT_MAX_LINE_BYTES, |n| n.max(1024));
+    let outgoing_queue = settings
+        .max_queued_messages
+        .map_or(DEFAULT_MAX_QUEUED_MESSAGES, |n| n.max(16));
     Limits {
         max_line_bytes,
         outgoing_queue,
