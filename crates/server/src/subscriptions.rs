@@ -43,6 +43,25 @@ struct ThreadEntry {
     retired: bool,
 }
 
+impl ThreadEntry {
+    /// Adds `client` as a subscriber (holding its notifications when `held` is some), unless
+    /// it is one already; returns whether it was added.
+    fn add(&mut self, client: &Arc<ClientConnection>, held: Option<Vec<Logged>>) -> bool {
+        if self
+            .subscribers
+            .iter()
+            .any(|s| s.client.origin == client.origin)
+        {
+            return false;
+        }
+        self.subscribers.push(Subscriber {
+            client: client.clone(),
+            held,
+        });
+        true
+    }
+}
+
 struct Subscriber {
     client: Arc<ClientConnection>,
     /// `Some` while the client's `thread/resume` is being answered: what it gets right after.
@@ -158,16 +177,7 @@ impl Subscriptions {
     pub fn subscribe(&self, client: &Arc<ClientConnection>, thread_id: &str) {
         if let Some(entry) = self.entry_or_insert(thread_id) {
             if let Ok(mut e) = entry.lock() {
-                if !e
-                    .subscribers
-                    .iter()
-                    .any(|s| s.client.origin == client.origin)
-                {
-                    e.subscribers.push(Subscriber {
-                        client: client.clone(),
-                        held: None,
-                    });
-                }
+                e.add(client, None);
             }
         }
     }
@@ -184,17 +194,7 @@ impl Subscriptions {
         };
         if let Ok(mut e) = entry.lock() {
             attachment.live_turn = e.live_turn.clone();
-            if !e
-                .subscribers
-                .iter()
-                .any(|s| s.client.origin == client.origin)
-            {
-                e.subscribers.push(Subscriber {
-                    client: client.clone(),
-                    held: Some(Vec::new()),
-                });
-                attachment.newly = true;
-            }
+            attachment.newly = e.add(client, Some(Vec::new()));
         }
         attachment
     }
